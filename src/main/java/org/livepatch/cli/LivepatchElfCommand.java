@@ -1,0 +1,96 @@
+package org.livepatch.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Callable;
+import org.livepatch.elf.ElfFile;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.elf.ObjectBuilder;
+import org.livepatch.elf.ElfSummary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code livepatch-elf}: look inside ELF objects with the project's own model. */
+@Command(name = "livepatch-elf", mixinStandardHelpOptions = true, version = "livepatch-elf 0.1",
+        description = "Inspect ELF objects and payloads with livepatch-build's ELF model.",
+        subcommands = {LivepatchElfCommand.Dump.class, LivepatchElfCommand.Rewrite.class})
+public final class LivepatchElfCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return CommandRunner.EXIT_USAGE;
+    }
+
+    public static void main(String[] args) {
+        System.exit(CommandRunner.run(new LivepatchElfCommand(), args));
+    }
+
+    @Command(name = "dump", mixinStandardHelpOptions = true,
+            description = "Print sections, symbols and (with -r) relocations, like readelf -S -s -r.")
+    static final class Dump implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "ELF files to dump")
+        Path[] files;
+
+        @Option(names = {"-r", "--relocs"}, description = "also print relocations")
+        boolean relocs;
+
+        @Option(names = {"-n", "--notes"}, description = "also print notes")
+        boolean notes;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            for (Path f : files) {
+                ElfFile elf = ElfReader.read(f);
+                new ElfSummary(elf).print(out, relocs, notes);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "rewrite", mixinStandardHelpOptions = true,
+            description = "Read a relocatable object into the model and write it back (a round trip).")
+    static final class Rewrite implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "IN.o")
+        Path in;
+
+        @Parameters(index = "1", paramLabel = "OUT.o")
+        Path out;
+
+        @Override
+        public Integer call() throws IOException {
+            ElfFile elf = ElfReader.read(in);
+            if (!elf.header().isRelocatable()) {
+                throw new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, in + ": not a relocatable object (e_type " + elf.header().type() + ")");
+            }
+            byte[] bytes = ObjectBuilder.copyOf(elf).builder().toBytes();
+            writeAtomically(out, bytes);
+            return 0;
+        }
+    }
+
+    /** Writes through a temporary file in the same directory so a failed run never leaves half a file. */
+    static void writeAtomically(Path target, byte[] bytes) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
