@@ -34,7 +34,11 @@ public final class XenTree {
         return root().resolve("xen/xen-syms");
     }
 
-    /** Every object the hypervisor build produced (not the example payloads' objects). */
+    /**
+     * Every ELF64 object the hypervisor build produced: compiled objects and the {@code built_in.o}
+     * aggregates {@code ld -r} made, but not the example payloads' objects, the 32-bit boot
+     * trampoline objects or the PE object of the EFI build.
+     */
     public static List<Path> objects() throws IOException {
         Path xen = root().resolve("xen");
         try (Stream<Path> s = Files.walk(xen)) {
@@ -42,8 +46,23 @@ public final class XenTree {
                     .filter(p -> !xen.relativize(p).startsWith("test"))
                     .filter(p -> !xen.relativize(p).startsWith("tools"))
                     .filter(Files::isRegularFile)
+                    .filter(XenTree::isElf64)
                     .sorted()
                     .toList();
+        }
+    }
+
+    /** Compiled objects only (no {@code built_in.o} aggregates): the units create-diff-object sees. */
+    public static List<Path> compiledObjects() throws IOException {
+        return objects().stream().filter(p -> !p.getFileName().toString().equals("built_in.o")).toList();
+    }
+
+    private static boolean isElf64(Path p) {
+        try (var in = Files.newInputStream(p)) {
+            byte[] h = in.readNBytes(5);
+            return h.length == 5 && h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F' && h[4] == 2;
+        } catch (IOException e) {
+            return false;
         }
     }
 }
