@@ -1,5 +1,5 @@
 /*
- * compiled-twice: one source built twice, like Xen's common/compat/*.c
+ * compiled-twice: one source built twice, like the files in Xen's common/compat/
  * which include the native file with renaming macros.  With -DCOMPAT the
  * function is called compat_foo and truncates to 32 bits.
  */

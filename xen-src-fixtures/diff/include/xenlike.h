@@ -107,7 +107,7 @@ int printk(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
 #define XL_BUG_LINE_LO(line) (((line) & 127) << 24)
 #define XL_BUG_LINE_HI(line) (((line) >> 7) << 24)
 
-#define XL_BUG_FRAME(type, line, ptr, second_frame, msg)                    \
+#define XL_BUG_FRAME(type, line, ptr_, second_frame, msg_)                  \
     asm volatile ( ".Lxl_ud2%=: ud2\n"                                      \
                    " .pushsection .bug_frames." XL_STR(type)                \
                    ", \"a\", @progbits\n"                                   \
@@ -119,7 +119,7 @@ int printk(const char *fmt, ...) __attribute__((__format__(__printf__, 1, 2)));
                    " .long 0, %c[msg] - .Lxl_frm%=\n"                       \
                    " .endif\n"                                              \
                    " .popsection\n"                                         \
-                   :: [ptr] "i" (ptr), [msg] "i" (msg),                     \
+                   :: [ptr] "i" (ptr_), [msg] "i" (msg_),                   \
                       [lo] "i" (XL_BUG_LINE_LO(line)),                      \
                       [hi] "i" (XL_BUG_LINE_HI(line)) )
 
