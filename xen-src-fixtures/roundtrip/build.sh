@@ -1,7 +1,8 @@
 #!/bin/sh
 # Usage: build.sh OUTDIR [extra CFLAGS...]
 # Compiles every source of this fixture to OUTDIR/<name>.o and links
-# OUTDIR/prog.  Needs only gcc and binutils.
+# OUTDIR/prog.  Needs only gcc and binutils.  The extra CFLAGS are split on
+# whitespace, so "-O1 -fcf-protection=branch" may come as one argument.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -21,7 +22,8 @@ base="-O2 -ffunction-sections -fdata-sections -fno-pie -Wall"
 objs=
 for src in main.c counters.c tables.c extable.c thunks.S; do
     obj="$out/${src%.*}.o"
-    $CC $base "$@" -c "$here/$src" -o "$obj"
+    # shellcheck disable=SC2086,SC2048 # word splitting of $base and $* is wanted
+    $CC $base $* -c "$here/$src" -o "$obj"
     objs="$objs $obj"
 done
 $CC -no-pie -o "$out/prog" $objs
