@@ -161,8 +161,8 @@ final class HypervisorModel {
         if (!nodeps) {
             expectedDependency(p, false);
         }
-        checkNotPatchedUnderneath(p, nodeps);
         checkExpectations(p);
+        checkNotPatchedUnderneath(p, nodeps);
         writePatches(p);
         applied.add(p);
     }
