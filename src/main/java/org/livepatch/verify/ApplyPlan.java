@@ -64,7 +64,7 @@ public final class ApplyPlan {
             }
             out.println("  functions:");
             for (PatchFunction f : p.funcs()) {
-                out.printf("    %s [old from %s%s; writes %s at 0x%x]%n", f.describe(), f.oldAddrSource(), f.patchOffset() > 0 ? ", ENDBR64 kept" : "",
+                out.printf("    %s [old_addr from %s%s; writes %s at 0x%x]%n", f.describe(), f.oldAddrSource(), f.patchOffset() > 0 ? ", ENDBR64 kept" : "",
                         HexFormat.ofDelimiter(" ").formatHex(f.patchBytes()), f.oldAddr() + f.patchOffset());
             }
             for (PayloadHook h : p.hooks()) {

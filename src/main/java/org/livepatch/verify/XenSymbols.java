@@ -98,6 +98,15 @@ public final class XenSymbols {
         return new XenSymbols(buildId, Map.copyOf(symbols), Set.of(), List.of(), 0);
     }
 
+    /**
+     * A hypervisor given by build-id, symbols and one run of image bytes at {@code imageAddr}
+     * (for the ENDBR64 probe and expectations), for tests without a real xen-syms.
+     */
+    public static XenSymbols of(Bytes buildId, Map<String, Long> symbols, long imageAddr, byte[] image) {
+        Section text = new Section(1, ".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, imageAddr, 0, image.length, 0, 0, 16, 0, Bytes.copyOf(image));
+        return new XenSymbols(buildId, Map.copyOf(symbols), Set.of(), List.of(text), 0);
+    }
+
     public Bytes buildId() {
         return buildId;
     }
