@@ -1,0 +1,255 @@
+package org.livepatch.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.livepatch.elf.Bytes;
+import org.livepatch.verify.ApplyPlan;
+import org.livepatch.verify.DependencyGraph;
+import org.livepatch.verify.LoadCheck;
+import org.livepatch.verify.PayloadFile;
+import org.livepatch.verify.PayloadInfo;
+import org.livepatch.verify.PayloadOutcome;
+import org.livepatch.verify.Rejection;
+import org.livepatch.verify.XenSymbols;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code livepatch-verify}: the minimal loader. Verifies payloads as Xen 4.17.5 does on upload and
+ * apply, shows the apply plan, payload info, and checks dependency chains.
+ *
+ * <p>Exit codes: 0 accepted, 1 refused (a reason and Xen's errno are printed), 64 usage,
+ * 65 malformed input (a payload that is not a well-formed ELF object by Xen's rules, or a bad
+ * xen-syms), 74 I/O error.
+ */
+@Command(name = "livepatch-verify", mixinStandardHelpOptions = true, version = "livepatch-verify 0.1",
+        description = "Verify Xen live-patch payloads the way the Xen 4.17 hypervisor loads them.",
+        subcommands = {LivepatchVerifyCommand.Check.class, LivepatchVerifyCommand.Plan.class,
+                LivepatchVerifyCommand.Info.class, LivepatchVerifyCommand.Deps.class})
+public final class LivepatchVerifyCommand implements Callable<Integer> {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_REJECTED = 1;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CommandRunner.EXIT_USAGE;
+    }
+
+    public static void main(String[] args) {
+        System.exit(CommandRunner.run(new LivepatchVerifyCommand(), args));
+    }
+
+    /** Options shared by check and plan. */
+    static final class StackOptions {
+        @Option(names = "--xen-syms", required = true, paramLabel = "XEN-SYMS", description = "the running hypervisor's xen-syms")
+        Path xenSyms;
+
+        @Option(names = "--base", paramLabel = "ADDR", description = "address of the first payload (default: where Xen 4.17's vmap area would put it)")
+        String base;
+
+        @Option(names = "--upload-only", description = "only upload: skip the apply-time checks (depends, expectations)")
+        boolean uploadOnly;
+
+        @Option(names = "--nodeps", description = "apply with --nodeps (no .livepatch.depends check)")
+        boolean nodeps;
+
+        @Option(names = "--replace", description = "apply the last payload with REPLACE instead of APPLY")
+        boolean replace;
+
+        @Option(names = "--json", description = "print JSON for CI")
+        boolean json;
+
+        @Parameters(arity = "1..*", paramLabel = "PAYLOAD", description = "payloads, in load order (each applied on top of the previous)")
+        List<Path> payloads;
+
+        LoadCheck.Report run() throws IOException {
+            XenSymbols xen = XenSymbols.read(xenSyms);
+            List<PayloadFile> files = new ArrayList<>();
+            for (Path p : payloads) {
+                files.add(PayloadFile.read(p));
+            }
+            return LoadCheck.check(xen, files, new LoadCheck.Options(parseAddress(base), uploadOnly, nodeps, replace));
+        }
+    }
+
+    static long parseAddress(String s) {
+        if (s == null) {
+            return 0;
+        }
+        String t = s.startsWith("0x") || s.startsWith("0X") ? s.substring(2) : s;
+        try {
+            long v = Long.parseUnsignedLong(t, 16);
+            if (v == 0 || (v & 0xfff) != 0) {
+                throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--base must be a non-zero page-aligned hex address, not " + s);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--base must be a hex address, not " + s);
+        }
+    }
+
+    static int exitCode(List<PayloadOutcome> outcomes) {
+        int code = EXIT_OK;
+        for (PayloadOutcome o : outcomes) {
+            Rejection r = o.rejection();
+            if (r != null) {
+                if (r.reason().malformed()) {
+                    return CommandRunner.EXIT_BAD_INPUT;
+                }
+                code = EXIT_REJECTED;
+            }
+        }
+        return code;
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Load the payloads in order as Xen 4.17.5 would (upload, then apply on top of the previous); print one verdict per payload.")
+    static final class Check implements Callable<Integer> {
+        @Mixin
+        StackOptions stack;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            LoadCheck.Report report = stack.run();
+            PrintWriter out = spec.commandLine().getOut();
+            ApplyPlan plan = new ApplyPlan(report);
+            if (stack.json) {
+                out.print(plan.toJson(false));
+            } else {
+                plan.printVerdicts(out);
+            }
+            out.flush();
+            return exitCode(report.outcomes());
+        }
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true,
+            description = "Show the apply plan: section placement, relocations, and name old_addr(old_size) -> new_addr(new_size) per function.")
+    static final class Plan implements Callable<Integer> {
+        @Mixin
+        StackOptions stack;
+
+        @Option(names = {"-r", "--relocations"}, description = "also list every relocation with its resolved value")
+        boolean relocations;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            LoadCheck.Report report = stack.run();
+            PrintWriter out = spec.commandLine().getOut();
+            ApplyPlan plan = new ApplyPlan(report);
+            if (stack.json) {
+                out.print(plan.toJson(relocations));
+            } else {
+                plan.print(out, relocations);
+            }
+            out.flush();
+            return exitCode(report.outcomes());
+        }
+    }
+
+    @Command(name = "info", mixinStandardHelpOptions = true,
+            description = "Show build-id, depends, xen_depends, funcs, hooks and sizes of payloads (no xen-syms needed).")
+    static final class Info implements Callable<Integer> {
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Parameters(arity = "1..*", paramLabel = "PAYLOAD")
+        List<Path> payloads;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            List<PayloadOutcome> outcomes = new ArrayList<>();
+            for (Path p : payloads) {
+                outcomes.add(LoadCheck.inspect(PayloadFile.read(p)));
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.print(PayloadInfo.toJson(outcomes));
+            } else {
+                PayloadInfo.print(out, outcomes);
+            }
+            out.flush();
+            return exitCode(outcomes);
+        }
+    }
+
+    @Command(name = "deps", mixinStandardHelpOptions = true,
+            description = "Find a valid load order for payloads (each depends on the one below it, the first on the hypervisor), report missing or wrong dependencies, and what a REPLACE would revert.")
+    static final class Deps implements Callable<Integer> {
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Hypervisor hypervisor;
+
+        static final class Hypervisor {
+            @Option(names = "--xen-syms", paramLabel = "XEN-SYMS", description = "take the hypervisor build-id from this xen-syms")
+            Path xenSyms;
+
+            @Option(names = "--xen-build-id", paramLabel = "HEX", description = "the hypervisor build-id")
+            String buildId;
+        }
+
+        @Option(names = "--replace", paramLabel = "PAYLOAD", description = "name (or file) of a payload to REPLACE the applied stack with")
+        String replace;
+
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Parameters(arity = "1..*", paramLabel = "PAYLOAD")
+        List<Path> payloads;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            Bytes xenId;
+            if (hypervisor.xenSyms != null) {
+                xenId = XenSymbols.read(hypervisor.xenSyms).buildId();
+            } else {
+                try {
+                    xenId = Bytes.copyOf(HexFormat.of().parseHex(hypervisor.buildId.trim().toLowerCase()));
+                } catch (IllegalArgumentException e) {
+                    throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--xen-build-id must be hex digits, not " + hypervisor.buildId);
+                }
+            }
+            List<PayloadOutcome> outcomes = new ArrayList<>();
+            for (Path p : payloads) {
+                outcomes.add(LoadCheck.inspect(PayloadFile.read(p)));
+            }
+            String replaceName = replace == null ? null : PayloadFile.nameOf(Path.of(replace));
+            DependencyGraph graph = DependencyGraph.of(xenId, outcomes);
+            DependencyGraph.Analysis a = graph.analyse(replaceName);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.print(a.toJson());
+            } else {
+                a.print(out);
+            }
+            out.flush();
+            int code = exitCode(outcomes);
+            return code != EXIT_OK ? code : a.ok() ? EXIT_OK : EXIT_REJECTED;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package org.livepatch.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Verifies payloads the way Xen 4.17.5 takes them, as a stack: each is uploaded
+ * (XEN_SYSCTL_LIVEPATCH_UPLOAD) and then applied on top of the ones before it
+ * (LIVEPATCH_ACTION_APPLY), like {@code xen-livepatch load A; xen-livepatch load B}. A refused
+ * payload stays out of the simulated hypervisor and the following ones are still checked
+ * against what did load.
+ */
+public final class LoadCheck {
+    private LoadCheck() {}
+
+    /**
+     * @param base        address of the first payload; 0 for the VMAP_XEN placement Xen would use
+     * @param uploadOnly  only upload (no depends or expectation checks)
+     * @param nodeps      apply with LIVEPATCH_ACTION_APPLY_NODEPS ({@code xen-livepatch apply --nodeps})
+     * @param replaceLast apply the last payload with REPLACE instead of APPLY
+     */
+    public record Options(long base, boolean uploadOnly, boolean nodeps, boolean replaceLast) {
+        public static Options defaults() {
+            return new Options(0, false, false, false);
+        }
+    }
+
+    /** The outcome of each payload, in order, and where they were placed. */
+    public record Report(List<PayloadOutcome> outcomes, long base) {
+        public Report {
+            outcomes = List.copyOf(outcomes);
+        }
+
+        public boolean accepted() {
+            return outcomes.stream().allMatch(PayloadOutcome::accepted);
+        }
+
+        /** The first refusal, if any. */
+        public Rejection firstRejection() {
+            return outcomes.stream().filter(o -> !o.accepted()).map(PayloadOutcome::rejection).findFirst().orElse(null);
+        }
+    }
+
+    /** Verifies {@code payloads} in order against {@code xen}. */
+    public static Report check(XenSymbols xen, List<PayloadFile> payloads, Options options) {
+        long base = options.base() != 0 ? options.base() : HypervisorModel.defaultBase(xen);
+        HypervisorModel hv = new HypervisorModel(xen, base);
+        List<PayloadOutcome> outcomes = new ArrayList<>();
+        for (int i = 0; i < payloads.size(); i++) {
+            PayloadFile f = payloads.get(i);
+            LoadedPayload p;
+            try {
+                p = hv.upload(f.name(), f.data());
+            } catch (PayloadRejectedException e) {
+                outcomes.add(new PayloadOutcome(f.name(), null, false, e.rejection(), List.of()));
+                continue;
+            }
+            if (options.uploadOnly()) {
+                outcomes.add(new PayloadOutcome(f.name(), p, false, null, List.of()));
+                continue;
+            }
+            try {
+                List<String> reverted = List.of();
+                if (options.replaceLast() && i == payloads.size() - 1) {
+                    reverted = hv.replace(p).stream().map(LoadedPayload::name).toList();
+                } else {
+                    hv.apply(p, options.nodeps());
+                }
+                outcomes.add(new PayloadOutcome(f.name(), p, true, null, reverted));
+            } catch (PayloadRejectedException e) {
+                outcomes.add(new PayloadOutcome(f.name(), p, false, e.rejection(), List.of()));
+            }
+        }
+        return new Report(outcomes, base);
+    }
+
+    /**
+     * Reads one payload with no hypervisor: structure, layout, relocations (undefined symbols left
+     * at 0), funcs, hooks and notes. Checks that need xen-syms are skipped.
+     */
+    public static PayloadOutcome inspect(PayloadFile f) {
+        HypervisorModel hv = new HypervisorModel(null, HypervisorModel.defaultBase(null));
+        try {
+            return new PayloadOutcome(f.name(), hv.upload(f.name(), f.data()), false, null, List.of());
+        } catch (PayloadRejectedException e) {
+            return new PayloadOutcome(f.name(), null, false, e.rejection(), List.of());
+        }
+    }
+}
