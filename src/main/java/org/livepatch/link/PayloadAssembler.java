@@ -230,17 +230,59 @@ public final class PayloadAssembler {
     }
 
     static void stripMetadataSymbols(ObjectBuilder b) {
-        Set<ObjectBuilder.Sym> used = referenced(b);
+        List<ObjectBuilder.Sym> metadata = new ArrayList<>();
         for (ObjectBuilder.Sym s : b.symbols()) {
-            if (used.contains(s) || s.type() == Elf.STT_SECTION) {
+            if (s.type() == Elf.STT_SECTION || s.section() == null) {
                 continue;
             }
-            boolean inFuncs = s.section() != null && s.section().name().equals(PayloadSections.FUNCS);
+            boolean inFuncs = s.section().name().equals(PayloadSections.FUNCS);
             boolean hookData = HOOK_DATA_PREFIXES.stream().anyMatch(p -> s.name().startsWith(p));
             if (inFuncs || hookData) {
-                b.removeSymbol(s);
+                metadata.add(s);
             }
         }
+        if (metadata.isEmpty()) {
+            return;
+        }
+        // Relocations that name them (debug info does, and a hook table may) are moved to the
+        // section symbol with the symbol's offset added: S + A is the same address either way.
+        IdentityHashMap<ObjectBuilder.Sym, ObjectBuilder.Sym> sectionSymbol = new IdentityHashMap<>();
+        for (ObjectBuilder.Sym m : metadata) {
+            sectionSymbol.put(m, sectionSymbolOf(b, m.section()));
+        }
+        for (ObjectBuilder.Sec rs : b.sections()) {
+            if (rs.kind() != ObjectBuilder.Kind.RELA) {
+                continue;
+            }
+            boolean changed = false;
+            List<ObjectBuilder.Rel> rels = new ArrayList<>(rs.relocations().size());
+            for (ObjectBuilder.Rel r : rs.relocations()) {
+                ObjectBuilder.Sym to = r.symbol() == null ? null : sectionSymbol.get(r.symbol());
+                if (to != null) {
+                    rels.add(new ObjectBuilder.Rel(r.offset(), r.type(), to, r.addend() + r.symbol().value()));
+                    changed = true;
+                } else {
+                    rels.add(r);
+                }
+            }
+            if (changed) {
+                b.setRelocations(rs, rels);
+            }
+        }
+        for (ObjectBuilder.Sym m : metadata) {
+            if (!referenced(b).contains(m)) {
+                b.removeSymbol(m);
+            }
+        }
+    }
+
+    private static ObjectBuilder.Sym sectionSymbolOf(ObjectBuilder b, ObjectBuilder.Sec sec) {
+        for (ObjectBuilder.Sym s : b.symbols()) {
+            if (s.type() == Elf.STT_SECTION && s.section() == sec) {
+                return s;
+            }
+        }
+        return b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, sec, 0, 0);
     }
 
     static void stripUnneeded(ObjectBuilder b) {

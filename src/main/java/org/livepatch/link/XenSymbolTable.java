@@ -185,6 +185,20 @@ public final class XenSymbolTable {
         return Math.max(s.size(), limit == Long.MAX_VALUE ? s.size() : limit - s.address());
     }
 
+    /** Up to {@code maxLength} bytes from a virtual address to the end of the section holding it. */
+    public Optional<Bytes> bytesFrom(long address, int maxLength) {
+        for (Section s : elf.sections()) {
+            if (!s.isAlloc() || s.isNoBits() || s.data().isEmpty()) {
+                continue;
+            }
+            long off = address - s.addr();
+            if (Long.compareUnsigned(address, s.addr()) >= 0 && off >= 0 && off < s.data().length()) {
+                return Optional.of(s.data().slice((int) off, (int) Math.min(maxLength, s.data().length() - off)));
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The image's bytes at a virtual address, if some PROGBITS section holds all of them. */
     public Optional<Bytes> bytesAt(long address, int length) {
         for (Section s : elf.sections()) {
@@ -242,7 +256,7 @@ public final class XenSymbolTable {
                 + code.slice(0, Math.min(code.length(), 8)).toHex() + ")");
     }
 
-    private Optional<String> decodeExtraVersion() throws LinkException {
+    private Optional<String> decodeExtraVersion() {
         XenSymbol f;
         try {
             f = global("xen_extra_version");
@@ -258,14 +272,9 @@ public final class XenSymbolTable {
         // lea rel32(%rip), %rax: 48 8d 05 rel32; the target is relative to the next instruction.
         if (c.length() >= p + 7 && c.u8(p) == 0x48 && c.u8(p + 1) == 0x8d && c.u8(p + 2) == 0x05) {
             long target = f.address() + p + 7 + c.s32(p + 3);
-            for (int len = 64; len >= 1; len /= 2) {
-                Optional<Bytes> s = bytesAt(target, len);
-                if (s.isPresent()) {
-                    String str = s.get().cString(0);
-                    if (str != null) {
-                        return Optional.of(str);
-                    }
-                }
+            Optional<Bytes> s = bytesFrom(target, 128);
+            if (s.isPresent() && s.get().cString(0) != null) {
+                return Optional.of(s.get().cString(0));
             }
         }
         return Optional.empty();
