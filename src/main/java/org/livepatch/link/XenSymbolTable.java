@@ -130,7 +130,8 @@ public final class XenSymbolTable {
     public XenSymbol resolve(String runtimeName) throws SymbolLookupException {
         int hash = runtimeName.indexOf('#');
         if (hash > 0 && hash < runtimeName.length() - 1) {
-            return local(runtimeName.substring(0, hash), runtimeName.substring(hash + 1));
+            // The locals are keyed by exactly this form, so no splitting on the fast path.
+            return exactlyOne(runtimeName, locals.getOrDefault(runtimeName, List.of()));
         }
         return global(runtimeName);
     }
