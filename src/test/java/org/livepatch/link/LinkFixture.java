@@ -64,6 +64,45 @@ final class LinkFixture {
         throw new AssertionError("readelf -n shows no build-id for " + file);
     }
 
+    /** (file, name, address) of a local symbol, from readelf's listing: an independent view of the FILE runs. */
+    record Local(String file, String name, long address) {}
+
+    static List<Local> readelfLocals(Path file) throws IOException, InterruptedException {
+        List<Local> out = new java.util.ArrayList<>();
+        String current = null;
+        for (String line : Tools.run(null, "readelf", "-W", "-s", file.toString()).split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length < 8 || !f[0].endsWith(":")) {
+                continue;
+            }
+            if (f[3].equals("FILE")) {
+                current = f[7];
+            } else if (f[4].equals("LOCAL") && !f[3].equals("SECTION") && !f[6].equals("UND")) {
+                out.add(new Local(current, f[7], Long.parseUnsignedLong(f[1], 16)));
+            }
+        }
+        return out;
+    }
+
+    /** The one address readelf lists for local {@code name} of {@code file}. */
+    static long readelfLocal(Path image, String file, String name) throws IOException, InterruptedException {
+        List<Local> l = readelfLocals(image).stream().filter(x -> x.file().equals(file) && x.name().equals(name)).toList();
+        if (l.size() != 1) {
+            throw new AssertionError(file + "#" + name + " occurs " + l.size() + " times in " + image);
+        }
+        return l.get(0).address();
+    }
+
+    /** {@code ld -r} of objects, as the upstream tool links create-diff-object outputs. */
+    static Path ldr(Path out, Path... objects) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of("ld", "-r", "-o", out.toString()));
+        for (Path o : objects) {
+            cmd.add(o.toString());
+        }
+        Tools.run(null, cmd);
+        return out;
+    }
+
     static boolean exists(Path p) {
         return Files.exists(p);
     }

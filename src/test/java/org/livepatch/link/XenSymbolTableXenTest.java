@@ -20,26 +20,6 @@ import org.livepatch.testsupport.XenTree;
 @Tag("xen")
 class XenSymbolTableXenTest {
 
-    /** (file, name, address) of every local, from readelf's symbol listing: our independent reference for the file runs. */
-    private record Local(String file, String name, long address) {}
-
-    private static List<Local> readelfLocals(Path xenSyms) throws Exception {
-        List<Local> out = new ArrayList<>();
-        String file = null;
-        for (String line : Tools.run(null, "readelf", "-W", "-s", xenSyms.toString()).split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length < 8 || !f[0].endsWith(":")) {
-                continue;
-            }
-            if (f[3].equals("FILE")) {
-                file = f[7];
-            } else if (f[4].equals("LOCAL") && !f[3].equals("SECTION") && !f[6].equals("UND")) {
-                out.add(new Local(file, f[7], Long.parseUnsignedLong(f[1], 16)));
-            }
-        }
-        return out;
-    }
-
     @Test
     void everyGlobalAndEveryDuplicatedStaticResolvesToNmsAddress() throws Exception {
         Path syms = XenTree.xenSyms();
@@ -64,8 +44,8 @@ class XenSymbolTableXenTest {
         assertTrue(globals > 2500, "globals checked: " + globals);
 
         // Statics whose name occurs in several files: each file's one is found through its file.
-        List<Local> locals = readelfLocals(syms);
-        Map<String, List<Local>> byName = new HashMap<>();
+        List<LinkFixture.Local> locals = LinkFixture.readelfLocals(syms);
+        Map<String, List<LinkFixture.Local>> byName = new HashMap<>();
         locals.forEach(l -> byName.computeIfAbsent(l.name(), k -> new ArrayList<>()).add(l));
         int dupNames = 0;
         int dupChecked = 0;
@@ -75,7 +55,7 @@ class XenSymbolTableXenTest {
             }
             dupNames++;
             List<Long> ours = new ArrayList<>();
-            for (Local l : e.getValue()) {
+            for (LinkFixture.Local l : e.getValue()) {
                 XenSymbol x = xen.local(l.file(), l.name());
                 assertEquals(l.address(), x.address(), l.file() + "#" + l.name());
                 assertEquals(x, xen.resolve(l.file() + "#" + l.name()));
