@@ -124,7 +124,7 @@ public final class PayloadAssembler {
 
     /** Assembles and writes {@code output}; the payload's name is the file name without its extension. */
     public Payload assembleTo(List<Path> objects, Path output, Options options) throws IOException, LinkException {
-        Payload p = assemble(objects, HypervisorLimits.payloadNameOf(output), options);
+        Payload p = assemble(objects, HypervisorLimits.payloadNameOf(output), options, output);
         p.writeTo(output);
         return p;
     }
@@ -135,6 +135,10 @@ public final class PayloadAssembler {
      * @param name the payload's name as the hypervisor will know it (checked against its limits)
      */
     public Payload assemble(List<Path> objects, String name, Options options) throws IOException, LinkException {
+        return assemble(objects, name, options, Path.of(name + ".livepatch"));
+    }
+
+    private Payload assemble(List<Path> objects, String name, Options options, Path shownAs) throws IOException, LinkException {
         if (objects.isEmpty()) {
             throw new LinkException("no objects to assemble into payload " + name);
         }
@@ -183,7 +187,7 @@ public final class PayloadAssembler {
             if (bytes.length != zeroed.length) {
                 throw new IllegalStateException("filling the build-id changed the payload's layout");
             }
-            ElfFile result = ElfReader.read(Path.of(name + ".livepatch"), bytes);
+            ElfFile result = ElfReader.read(shownAs, bytes);
             new HypervisorLimits(xen, layout, options.lowerPayloadSymbols()).check(result, name, bytes.length);
             debug.accept("payload " + name + ": " + bytes.length + " bytes, build-id " + own.hex() + ", depends " + depends.hex());
             return new Payload(name, Bytes.copyOf(bytes), own, depends, xenId, pre);
