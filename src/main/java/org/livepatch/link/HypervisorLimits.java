@@ -96,7 +96,11 @@ public final class HypervisorLimits {
         Set<Long> newAddrs = checkFuncs(elf, p);
         checkHooks(elf, p);
         checkArchSections(elf, p);
-        checkNewSymbols(elf, newAddrs, p);
+        if (newAddrs != null) {
+            // Without readable funcs Xen stops before it builds the symbol table, and we cannot
+            // tell replacements from new symbols: reporting clashes then would only mislead.
+            checkNewSymbols(elf, newAddrs, p);
+        }
         return p;
     }
 
@@ -280,6 +284,7 @@ public final class HypervisorLimits {
     }
 
     // xen/common/livepatch.c: prepare_payload, resolve_old_address; xen/arch/x86/livepatch.c: arch_livepatch_verify_func
+    /** @return where the entries' new functions are (section, offset), or null when the section cannot be read as entries */
     private Set<Long> checkFuncs(ElfFile elf, List<String> p) {
         Set<Long> newAddrTargets = new HashSet<>();
         Optional<Section> fs = elf.section(PayloadSections.FUNCS);
@@ -289,12 +294,12 @@ public final class HypervisorLimits {
         Section funcs = fs.get();
         if (!funcs.isAlloc() || funcs.isNoBits()) {
             p.add(PayloadSections.FUNCS + " is not a loaded section with contents");
-            return newAddrTargets;
+            return null;
         }
         if (funcs.size() % layout.size() != 0) {
             p.add(PayloadSections.FUNCS + " is " + funcs.size() + " bytes, not a multiple of sizeof(struct livepatch_func) = " + layout.size()
                     + " for payload version " + layout.version() + " (prepare_payload)");
-            return newAddrTargets;
+            return null;
         }
         Map<Long, Relocation> rels = new HashMap<>();
         elf.relocationsFor(funcs).ifPresent(rs -> rs.relocations().forEach(r -> rels.put(r.offset(), r)));

@@ -192,8 +192,8 @@ public final class XenSymbolTable {
             if (!s.isAlloc() || s.isNoBits() || s.data().isEmpty()) {
                 continue;
             }
-            long off = address - s.addr();
-            if (Long.compareUnsigned(address, s.addr()) >= 0 && off >= 0 && off < s.data().length()) {
+            long off = address - s.addr(); // unsigned: an address below the section wraps to a huge offset
+            if (Long.compareUnsigned(off, s.data().length()) < 0) {
                 return Optional.of(s.data().slice((int) off, (int) Math.min(maxLength, s.data().length() - off)));
             }
         }
@@ -207,7 +207,7 @@ public final class XenSymbolTable {
                 continue;
             }
             long off = address - s.addr();
-            if (Long.compareUnsigned(address, s.addr()) >= 0 && off >= 0 && off + length <= s.data().length()) {
+            if (Long.compareUnsigned(off, s.data().length()) < 0 && off + length <= s.data().length()) {
                 return Optional.of(s.data().slice((int) off, length));
             }
         }
