@@ -1,10 +1,10 @@
 package org.livepatch.cli;
 
+import org.livepatch.io.AtomicFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
@@ -77,20 +77,9 @@ public final class LivepatchElfCommand implements Callable<Integer> {
                 throw new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, in + ": not a relocatable object (e_type " + elf.header().type() + ")");
             }
             byte[] bytes = ObjectBuilder.copyOf(elf).builder().toBytes();
-            writeAtomically(out, bytes);
+            AtomicFile.write(out, bytes);
             return 0;
         }
     }
 
-    /** Writes through a temporary file in the same directory so a failed run never leaves half a file. */
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
 }

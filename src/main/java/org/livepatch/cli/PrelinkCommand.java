@@ -1,10 +1,10 @@
 package org.livepatch.cli;
 
+import org.livepatch.io.AtomicFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.livepatch.elf.ElfFile;
@@ -70,7 +70,7 @@ public final class PrelinkCommand implements Callable<Integer> {
             } else if (debug) {
                 err.println("prelink: " + in + " has no build-id/dependency notes yet: hypervisor checks left to the assembler");
             }
-            writeAtomically(out, bytes);
+            AtomicFile.write(out, bytes);
             err.flush();
             return 0;
         } catch (LinkException e) {
@@ -78,14 +78,4 @@ public final class PrelinkCommand implements Callable<Integer> {
         }
     }
 
-    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
 }

@@ -1,9 +1,9 @@
 package org.livepatch.link;
 
+import org.livepatch.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -108,7 +108,7 @@ public final class PayloadAssembler {
                           Optional<Prelinker.Result> prelink) {
         /** Writes through a temporary file in the same directory, so a failure never leaves half a payload. */
         public void writeTo(Path file) throws IOException {
-            writeAtomically(file, bytes.toArray());
+            AtomicFile.write(file, bytes.toArray());
         }
     }
 
@@ -324,16 +324,6 @@ public final class PayloadAssembler {
         }
     }
 
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
 
     private static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
