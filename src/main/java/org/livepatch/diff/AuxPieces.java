@@ -20,7 +20,17 @@ import org.livepatch.elf.Section;
 final class AuxPieces {
     record Piece(Section section, long start, long end) {
         boolean covers(long offset) {
-            return offset >= start && (offset < end || (offset == start && start == end) || offset == end);
+            return offset >= start && offset <= end;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Piece p && p.section.index() == section.index() && p.start == start && p.end == end;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(start * 31 + end) ^ section.index();
         }
     }
 

@@ -40,13 +40,14 @@ final class InclusionPlan {
     private final ObjectIndex idx;
 
     /** Sections copied whole, with why. */
-    final Map<Section, String> wholeSections = new LinkedHashMap<>();
+    // Sections are keyed in index order by comparator: a Section record's hashCode would hash its bytes.
+    final Map<Section, String> wholeSections = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Named data units carried on their own (their section is shared with other data). */
     final Map<Unit, String> extracted = new LinkedHashMap<>();
     /** Every carried unit, with why. */
     final Map<Unit, String> carried = new LinkedHashMap<>();
     /** Pieces of .fixup / .altinstr_replacement carried, per section. */
-    final Map<Section, Set<AuxPieces.Piece>> pieces = new LinkedHashMap<>();
+    final Map<Section, Set<AuxPieces.Piece>> pieces = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Kept special-table entries, per table. */
     final Map<SpecialTable, List<SpecialTable.Entry>> kept = new LinkedHashMap<>();
     /** Hypervisor symbols referred to, with the first user. */

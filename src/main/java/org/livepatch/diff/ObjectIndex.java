@@ -150,10 +150,8 @@ final class ObjectIndex {
         if (to - from >= 64) {
             return false;
         }
-        for (Relocation r : relocations(s)) {
-            if (r.offset() >= from && r.offset() < to) {
-                return false;
-            }
+        if (!relocations(s, from, to).isEmpty()) {
+            return false;
         }
         if (s.isNoBits()) {
             return true;
@@ -196,14 +194,32 @@ final class ObjectIndex {
     /** The unit holding byte {@code offset}, or the one ending exactly there (a pointer one past an array). */
     Unit unitAt(Section s, long offset) {
         List<Unit> l = unitsOf(s);
-        for (Unit u : l) {
+        // Units of a section are sorted and disjoint: binary search for the last one starting at or before offset.
+        int lo = 0;
+        int hi = l.size() - 1;
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (l.get(mid).start() <= offset) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if (found >= 0) {
+            Unit u = l.get(found);
             if (u.contains(offset)) {
                 return u;
             }
-        }
-        for (Unit u : l) {
             if (u.end() == offset && u.symbol() != null) {
                 return u;
+            }
+        }
+        if (found >= 1) {
+            Unit prev = l.get(found - 1);
+            if (prev.end() == offset && prev.symbol() != null) {
+                return prev;
             }
         }
         return null;
@@ -221,13 +237,21 @@ final class ObjectIndex {
     /** Relocations inside {@code [from, to)} of {@code s}. */
     List<Relocation> relocations(Section s, long from, long to) {
         List<Relocation> all = relocations(s);
-        List<Relocation> out = new ArrayList<>();
-        for (Relocation r : all) {
-            if (r.offset() >= from && r.offset() < to) {
-                out.add(r);
+        int lo = 0;
+        int hi = all.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (all.get(mid).offset() < from) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        return out;
+        int end = lo;
+        while (end < all.size() && all.get(end).offset() < to) {
+            end++;
+        }
+        return all.subList(lo, end);
     }
 
     static boolean isPcRelative(int machine, int type) {

@@ -93,69 +93,68 @@ final class SymbolCorrelation {
     }
 
     private void staticLocalsByUse() {
-        // Who uses which static, on each side.
-        Map<Unit, Set<Unit>> origUsers = usersOfStatics(orig);
-        Map<Unit, Set<Unit>> patchedUsed = staticsUsedBy(patched);
-        for (Map.Entry<Unit, Set<Unit>> e : origUsers.entrySet()) {
-            Unit s = e.getKey();
-            String stripped = XenNames.stripNumbers(s.symbol().name());
-            Set<Unit> candidates = new LinkedHashSet<>();
-            for (Unit user : e.getValue()) {
-                Unit twinUser = twinOfOrig.get(user);
-                if (twinUser == null) {
-                    continue;
-                }
-                for (Unit c : patchedUsed.getOrDefault(twinUser, Set.of())) {
-                    if (XenNames.stripNumbers(c.symbol().name()).equals(stripped) && sameFile(c, s)) {
-                        candidates.add(c);
+        // Votes: for each original static, which patched static sits in the same place in the
+        // twin of each function that uses it. Within one function, statics of the same base name
+        // (two inlined copies of a WARN_ONCE, several __func__) are told apart by the order in
+        // which the code first refers to them.
+        Map<Unit, Map<Unit, Integer>> votes = new LinkedHashMap<>();
+        for (Unit user : orig.units()) {
+            Unit twinUser = twinOfOrig.get(user);
+            if (user.symbol() == null || twinUser == null) {
+                continue;
+            }
+            Map<String, List<Unit>> os = staticsByBase(orig, user);
+            Map<String, List<Unit>> ps = staticsByBase(patched, twinUser);
+            for (Map.Entry<String, List<Unit>> e : os.entrySet()) {
+                List<Unit> ol = e.getValue();
+                List<Unit> pl = ps.getOrDefault(e.getKey(), List.of());
+                for (int i = 0; i < ol.size(); i++) {
+                    // Same count: pair by order. Otherwise only a lone static on each side is certain.
+                    Unit c = ol.size() == pl.size() ? pl.get(i) : (ol.size() == 1 && pl.size() == 1 ? pl.get(0) : null);
+                    if (c != null) {
+                        votes.computeIfAbsent(ol.get(i), k -> new LinkedHashMap<>()).merge(c, 1, Integer::sum);
                     }
                 }
             }
-            if (candidates.size() == 1) {
-                Unit c = candidates.iterator().next();
-                Unit already = twinOfPatched.get(c);
-                if (already != null && already != s) {
-                    refusals.add(new Refusal(patched.label, c.symbol().name(),
-                            "static local is used where both " + already.symbol().name() + " and " + s.symbol().name()
-                                    + " were used in the original; cannot tell which variable it is"));
-                } else {
-                    pair(c, s);
-                }
-            } else if (candidates.size() > 1) {
+        }
+        for (Map.Entry<Unit, Map<Unit, Integer>> e : votes.entrySet()) {
+            Unit s = e.getKey();
+            int best = e.getValue().values().stream().max(Integer::compare).orElse(0);
+            List<Unit> top = e.getValue().entrySet().stream().filter(x -> x.getValue() == best).map(Map.Entry::getKey).toList();
+            boolean readOnly = orig.role(s.section()) == SectionRole.RODATA;
+            if (top.size() > 1 && !readOnly) {
                 refusals.add(new Refusal(patched.label, s.symbol().name(),
                         "static local of the original matches several patched statics ("
-                                + String.join(", ", candidates.stream().map(Unit::describe).toList())
+                                + String.join(", ", top.stream().map(Unit::describe).toList())
                                 + "); cannot tell which one keeps its value"));
+                continue;
             }
+            Unit c = top.get(0);
+            Unit already = twinOfPatched.get(c);
+            if (already != null) {
+                if (!readOnly) {
+                    refusals.add(new Refusal(patched.label, c.symbol().name(), "static local is used where both "
+                            + already.symbol().name() + " and " + s.symbol().name()
+                            + " were used in the original; cannot tell which variable it is"));
+                }
+                // A read-only static left unpaired is simply carried as a new copy if needed.
+                continue;
+            }
+            pair(c, s);
         }
+    }
+
+    /** The statics {@code u} refers to, grouped by name without numbers, each group in order of first reference. */
+    private static Map<String, List<Unit>> staticsByBase(ObjectIndex idx, Unit u) {
+        Map<String, List<Unit>> m = new LinkedHashMap<>();
+        for (Unit s : staticsReferencedBy(idx, u)) {
+            m.computeIfAbsent(XenNames.stripNumbers(s.symbol().name()) + "@" + s.file(), k -> new ArrayList<>()).add(s);
+        }
+        return m;
     }
 
     private static boolean sameFile(Unit a, Unit b) {
         return a.file() == null ? b.file() == null : a.file().equals(b.file());
-    }
-
-    /** For each static local of {@code idx}, the named units whose code or data refer to it. */
-    private static Map<Unit, Set<Unit>> usersOfStatics(ObjectIndex idx) {
-        Map<Unit, Set<Unit>> m = new LinkedHashMap<>();
-        for (Unit u : idx.units()) {
-            if (u.symbol() == null) {
-                continue;
-            }
-            for (Unit s : staticsReferencedBy(idx, u)) {
-                m.computeIfAbsent(s, k -> new LinkedHashSet<>()).add(u);
-            }
-        }
-        return m;
-    }
-
-    private static Map<Unit, Set<Unit>> staticsUsedBy(ObjectIndex idx) {
-        Map<Unit, Set<Unit>> m = new IdentityHashMap<>();
-        for (Unit u : idx.units()) {
-            if (u.symbol() != null) {
-                m.put(u, staticsReferencedBy(idx, u));
-            }
-        }
-        return m;
     }
 
     private static Set<Unit> staticsReferencedBy(ObjectIndex idx, Unit u) {

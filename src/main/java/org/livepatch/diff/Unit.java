@@ -42,6 +42,18 @@ record Unit(Section section, long start, long end, Symbol symbol, String file, b
         return section.name() + (wholeSection ? "" : "+0x" + Long.toHexString(start));
     }
 
+    // Identity, not content: two units are the same only if they are the same piece of one object,
+    // and hashing a record would hash the section's bytes.
+    @Override
+    public boolean equals(Object o) {
+        return this == o;
+    }
+
+    @Override
+    public int hashCode() {
+        return System.identityHashCode(this);
+    }
+
     @Override
     public String toString() {
         return describe();
