@@ -1,0 +1,118 @@
+package org.livepatch.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.livepatch.diff.DiffEngine;
+import org.livepatch.diff.DiffInputException;
+import org.livepatch.diff.DiffOptions;
+import org.livepatch.diff.DiffReportJson;
+import org.livepatch.diff.DiffResult;
+import org.livepatch.diff.Refusal;
+import org.livepatch.diff.ReportEntry;
+import org.livepatch.diff.XenSymbols;
+import org.livepatch.elf.ElfFile;
+import org.livepatch.elf.ElfFormatException;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.payload.FuncLayout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code create-diff-object}: the payload object for the difference between two builds of one
+ * object. Exit codes as upstream: 0 output written, 3 no functional change, 2 a difference that
+ * cannot be patched safely, 1 any other error (bad input).
+ */
+@Command(name = "create-diff-object", mixinStandardHelpOptions = true, version = "create-diff-object 0.1",
+        description = "Write the live-patch object for the difference between ORIG.o and PATCHED.o.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:changes found, OUTPUT.o written", "1:error (bad input)", "2:a difference that cannot be patched safely",
+                "3:no functional change, nothing written"})
+public final class CreateDiffObjectCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ORIG.o", description = "the object built from the original source")
+    Path orig;
+
+    @Parameters(index = "1", paramLabel = "PATCHED.o", description = "the same object built from the patched source")
+    Path patched;
+
+    @Parameters(index = "2", paramLabel = "XEN-SYMS", description = "the target hypervisor's xen-syms (sizes of the functions to replace)")
+    Path xenSyms;
+
+    @Parameters(index = "3", paramLabel = "OUTPUT.o", description = "where to write the payload object")
+    Path output;
+
+    @Option(names = {"-d", "--debug"}, description = "explain why each function and section is in the output")
+    boolean debug;
+
+    @Option(names = "--json", paramLabel = "REPORT", description = "write the explanation as JSON to REPORT")
+    Path json;
+
+    @Option(names = "--funcs-version", paramLabel = "1|2",
+            description = "livepatch_func layout: 1 (Xen 4.7-4.13, 64 bytes) or 2 (Xen 4.14+, 104 bytes); default: from XEN-SYMS")
+    Integer funcsVersion;
+
+    @Option(names = {"-r", "--resolve"}, description = "fill old_addr from XEN-SYMS instead of leaving it to the hypervisor")
+    boolean resolve;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(CommandRunner.run(new CreateDiffObjectCommand(), args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        FuncLayout layout = null;
+        if (funcsVersion != null) {
+            if (funcsVersion != 1 && funcsVersion != 2) {
+                throw new CommandRunner.UserError(1, "--funcs-version must be 1 or 2, not " + funcsVersion);
+            }
+            layout = FuncLayout.forVersion(funcsVersion);
+        }
+        DiffResult r;
+        try {
+            ElfFile o = ElfReader.read(orig);
+            ElfFile p = ElfReader.read(patched);
+            XenSymbols xen = new XenSymbols(ElfReader.read(xenSyms));
+            r = new DiffEngine().diff(o, p, new DiffOptions(layout, xen, resolve));
+        } catch (DiffInputException | ElfFormatException e) {
+            throw new CommandRunner.UserError(1, e.getMessage());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new CommandRunner.UserError(1, e.getFile() + ": no such file");
+        }
+        if (debug) {
+            for (ReportEntry e : r.report()) {
+                err.println("create-diff-object: " + e);
+            }
+        }
+        for (String f : r.newFunctions()) {
+            out.println("new function: " + f);
+        }
+        for (String f : r.changedFunctions()) {
+            out.println("changed function: " + f);
+        }
+        for (Refusal f : r.refusals()) {
+            err.println("create-diff-object: ERROR: " + f);
+        }
+        switch (r.status()) {
+            case NO_CHANGE -> out.println(patched.getFileName() + ": no functional change");
+            case REFUSED -> err.println("create-diff-object: " + r.refusals().size() + " unpatchable difference(s)");
+            case CHANGES -> LivepatchElfCommand.writeAtomically(output, r.output());
+        }
+        if (json != null) {
+            Files.writeString(json, DiffReportJson.of(orig.toString(), patched.toString(), r), StandardCharsets.UTF_8);
+        }
+        out.flush();
+        err.flush();
+        return r.status().exitCode;
+    }
+}

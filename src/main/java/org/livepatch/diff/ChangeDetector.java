@@ -1,0 +1,251 @@
+package org.livepatch.diff;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.livepatch.elf.Bytes;
+import org.livepatch.elf.Relocation;
+import org.livepatch.elf.RelocationTypes;
+import org.livepatch.elf.Section;
+
+/**
+ * Decides, for every unit of the patched object, whether it is the same as its twin, changed, or
+ * new, and why.
+ *
+ * <p>Two units are the same when their bytes are equal and their relocations, taken in order,
+ * are at the same offsets, of the same type, and point at the same thing: the same twin symbol
+ * at the same offset, a string with the same text, or a constant with the same value. For a
+ * function, the exception-table, alternatives and bug-frame entries about it (with their
+ * {@code .fixup} and replacement code) must match too; line numbers in bug frames are masked,
+ * so code that only moved is the same. A function that uses read-only data that changed is
+ * changed too: read-only data cannot be patched in place, so the new code must use a new copy.
+ */
+final class ChangeDetector {
+    enum Status { SAME, CHANGED, NEW }
+
+    private final DiffSide orig;
+    private final DiffSide patched;
+    private final SymbolCorrelation corr;
+    private final Map<Unit, Status> status = new IdentityHashMap<>();
+    private final Map<Unit, String> why = new IdentityHashMap<>();
+
+    ChangeDetector(DiffSide orig, DiffSide patched, SymbolCorrelation corr) {
+        this.orig = orig;
+        this.patched = patched;
+        this.corr = corr;
+        for (Unit p : patched.index.units()) {
+            Unit o = corr.twinOfPatched(p);
+            if (o == null) {
+                status.put(p, Status.NEW);
+                why.put(p, "no counterpart in the original object");
+                continue;
+            }
+            String diff = firstDifference(p, o);
+            status.put(p, diff == null ? Status.SAME : Status.CHANGED);
+            if (diff != null) {
+                why.put(p, diff);
+            }
+        }
+        propagate();
+    }
+
+    Status status(Unit p) {
+        return status.get(p);
+    }
+
+    String why(Unit p) {
+        return why.get(p);
+    }
+
+    /** The twin's identity for a patched unit, or a "new" identity; what references are compared by. */
+    String keyOfPatched(Unit u) {
+        Unit o = corr.twinOfPatched(u);
+        return o != null ? keyOfOrig(o) : "new:" + (u.symbol() != null ? SymbolCorrelation.nameKey(u) : u.section().name() + "@" + u.start());
+    }
+
+    static String keyOfOrig(Unit u) {
+        return u.symbol() != null ? SymbolCorrelation.nameKey(u) : "anon:" + u.section().name() + "@" + u.start();
+    }
+
+    String key(DiffSide side, Target t) {
+        boolean isPatched = side == patched;
+        return switch (t) {
+            case Target.SymbolTarget st -> {
+                if (!st.symbol().hasSection()) {
+                    yield "U:" + st.symbol().name() + "+" + st.offset();
+                }
+                Unit u = side.index.unitOf(st.symbol());
+                if (u == null) {
+                    // A label in a table or piece of code (no unit): by name and offset.
+                    yield "L:" + st.symbol().name() + "+" + st.offset();
+                }
+                long off = st.offset() + st.symbol().value() - u.start();
+                yield (isPatched ? keyOfPatched(u) : keyOfOrig(u)) + "+" + off;
+            }
+            case Target.StringTarget st -> "S:" + st.text();
+            case Target.ConstantTarget ct -> "C:" + ct.value().toHex();
+            case Target.SectionTarget st -> {
+                if (st.unit() != null) {
+                    yield (isPatched ? keyOfPatched(st.unit()) : keyOfOrig(st.unit())) + "+" + (st.offset() - st.unit().start());
+                }
+                AuxPieces.Piece piece = side.pieces.pieceAt(st.section(), st.offset());
+                if (piece != null) {
+                    yield "P:" + pieceFingerprint(side, piece) + "+" + (st.offset() - piece.start());
+                }
+                yield "X:" + st.section().name() + "+" + st.offset();
+            }
+            case Target.NoTarget n -> "0";
+        };
+    }
+
+    private String firstDifference(Unit p, Unit o) {
+        if (p.isFunction() != o.isFunction()) {
+            return "symbol type changed";
+        }
+        long ps = p.end() - p.start();
+        long os = o.end() - o.start();
+        if (ps != os) {
+            return "size changed from " + os + " to " + ps + " bytes";
+        }
+        if (p.section().isNoBits() != o.section().isNoBits()) {
+            return "moved between initialised and zero-filled data";
+        }
+        if (!p.section().isNoBits()) {
+            Bytes pb = p.section().data().slice((int) p.start(), (int) ps);
+            Bytes ob = o.section().data().slice((int) o.start(), (int) os);
+            if (!pb.equals(ob)) {
+                return "bytes differ from offset 0x" + Long.toHexString(firstByteDifference(pb, ob));
+            }
+        }
+        String r = relocationDifference(p, o);
+        if (r != null) {
+            return r;
+        }
+        if (p.isFunction()) {
+            List<String> pe = entryFingerprints(patched, p);
+            List<String> oe = entryFingerprints(orig, o);
+            if (!pe.equals(oe)) {
+                return "its exception-table, alternatives or bug-frame entries differ";
+            }
+        }
+        return null;
+    }
+
+    private static long firstByteDifference(Bytes a, Bytes b) {
+        for (int i = 0; i < Math.min(a.length(), b.length()); i++) {
+            if (a.u8(i) != b.u8(i)) {
+                return i;
+            }
+        }
+        return Math.min(a.length(), b.length());
+    }
+
+    private String relocationDifference(Unit p, Unit o) {
+        List<Relocation> pr = patched.index.relocations(p.section(), p.start(), p.end());
+        List<Relocation> or = orig.index.relocations(o.section(), o.start(), o.end());
+        int machine = patched.index.elf.header().machine();
+        for (int i = 0; i < Math.min(pr.size(), or.size()); i++) {
+            Relocation a = pr.get(i);
+            Relocation b = or.get(i);
+            long ao = a.offset() - p.start();
+            if (ao != b.offset() - o.start() || a.type() != b.type()) {
+                return "relocation at +0x" + Long.toHexString(ao) + " differs";
+            }
+            String ka = key(patched, patched.index.resolve(p.section(), a));
+            String kb = key(orig, orig.index.resolve(o.section(), b));
+            if (!ka.equals(kb)) {
+                return "relocation at +0x" + Long.toHexString(ao) + " (" + RelocationTypes.name(machine, a.type()) + ") now refers to "
+                        + printable(ka) + " instead of " + printable(kb);
+            }
+        }
+        if (pr.size() != or.size()) {
+            return "has " + pr.size() + " relocations instead of " + or.size();
+        }
+        return null;
+    }
+
+    private static String printable(String key) {
+        String s = key.length() > 60 ? key.substring(0, 60) + "..." : key;
+        return s.replace("\n", "\\n").replace("\0", "");
+    }
+
+    /** The entries about a function, each as text independent of where the entry or the code sits. */
+    List<String> entryFingerprints(DiffSide side, Unit u) {
+        List<String> out = new ArrayList<>();
+        for (DiffSide.OwnedEntry oe : side.entriesOf(u)) {
+            SpecialTable t = oe.table();
+            SpecialTable.Entry e = oe.entry();
+            StringBuilder sb = new StringBuilder(t.section.name()).append('|');
+            if (!t.section.isNoBits()) {
+                byte[] raw = t.section.data().slice((int) e.start(), (int) (e.end() - e.start())).toArray();
+                for (Relocation r : e.relocations()) {
+                    for (int i = 0; i < 4 && r.offset() - e.start() + i < raw.length; i++) {
+                        raw[(int) (r.offset() - e.start()) + i] = 0;
+                    }
+                }
+                sb.append(Bytes.copyOf(raw).toHex());
+            }
+            for (Relocation r : e.relocations()) {
+                sb.append('|').append(r.offset() - e.start()).append(':').append(r.type()).append(':')
+                        .append(key(side, t.target(side.index, e, r)));
+            }
+            out.add(sb.toString());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private String pieceFingerprint(DiffSide side, AuxPieces.Piece piece) {
+        Section s = piece.section();
+        StringBuilder sb = new StringBuilder(s.data().slice((int) piece.start(), (int) (piece.end() - piece.start())).toHex());
+        for (Relocation r : side.index.relocations(s, piece.start(), piece.end())) {
+            Target t = side.index.resolve(s, r);
+            String k = t instanceof Target.SectionTarget st && st.section() == s ? "self+" + (st.offset() - piece.start()) : key(side, t);
+            sb.append('|').append(r.offset() - piece.start()).append(':').append(r.type()).append(':').append(k);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Changes that spread: a unit using changed read-only data is changed (it must use a new copy),
+     * and a function whose cold part ({@code foo.cold}) changed is changed (the cold part is only
+     * reached from it; only the parent gets a funcs entry).
+     */
+    private void propagate() {
+        boolean again = true;
+        while (again) {
+            again = false;
+            for (Unit p : patched.index.units()) {
+                if (status.get(p) != Status.SAME) {
+                    continue;
+                }
+                for (Relocation r : patched.index.relocations(p.section(), p.start(), p.end())) {
+                    Unit t = SpecialTable.unitOf(patched.index, patched.index.resolve(p.section(), r));
+                    if (t != null && t != p && status.get(t) == Status.CHANGED && patched.index.role(t.section()) == SectionRole.RODATA) {
+                        status.put(p, Status.CHANGED);
+                        why.put(p, "uses read-only data " + t.describe() + ", which changed");
+                        again = true;
+                        break;
+                    }
+                }
+            }
+            for (Unit p : patched.index.units()) {
+                if (p.isFunction() && status.get(p) == Status.CHANGED) {
+                    String parent = XenNames.coldParent(p.symbol().name());
+                    if (parent == null) {
+                        continue;
+                    }
+                    for (var s : patched.index.elf.symbolsNamed(parent)) {
+                        Unit pu = patched.index.unitOf(s);
+                        if (pu != null && status.get(pu) == Status.SAME) {
+                            status.put(pu, Status.CHANGED);
+                            why.put(pu, "its cold part " + p.symbol().name() + " changed");
+                            again = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

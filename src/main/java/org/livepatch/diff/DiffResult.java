@@ -1,0 +1,39 @@
+package org.livepatch.diff;
+
+import java.util.List;
+import org.livepatch.payload.FuncLayout;
+
+/**
+ * The outcome of diffing one object.
+ *
+ * @param changedFunctions functions that get a {@code .livepatch.funcs} entry (patched-object names)
+ * @param newFunctions     functions carried without an entry (new code)
+ * @param report           why each thing is in the output, or was left out
+ * @param output           the payload object, or null unless {@code status == CHANGES}
+ * @param layout           the funcs layout used (null when nothing was written)
+ */
+public record DiffResult(Status status, List<String> changedFunctions, List<String> newFunctions, List<Refusal> refusals,
+                         List<ReportEntry> report, byte[] output, FuncLayout layout) {
+
+    public enum Status {
+        /** Functional changes found; {@code output} holds the payload object. Exit 0. */
+        CHANGES(0),
+        /** Nothing that changes behaviour. Exit 3, as upstream. */
+        NO_CHANGE(3),
+        /** A difference that cannot be patched safely. Exit 2, as upstream's DIFF_FATAL. */
+        REFUSED(2);
+
+        public final int exitCode;
+
+        Status(int exitCode) {
+            this.exitCode = exitCode;
+        }
+    }
+
+    public DiffResult {
+        changedFunctions = List.copyOf(changedFunctions);
+        newFunctions = List.copyOf(newFunctions);
+        refusals = List.copyOf(refusals);
+        report = List.copyOf(report);
+    }
+}

@@ -1,0 +1,118 @@
+package org.livepatch.diff;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.livepatch.elf.Relocation;
+import org.livepatch.elf.Section;
+
+/**
+ * One special section of one object cut into its entries, the entry size found from the section
+ * itself: the first candidate size that divides the section and puts every relocation on a field
+ * of the layout. Debug info is never needed (a default Xen build has none).
+ */
+final class SpecialTable {
+
+    /** One entry (or a group of entries that belong together, like an assertion's two frames). */
+    record Entry(long start, long end, List<Relocation> relocations) {
+        Relocation anchor() {
+            for (Relocation r : relocations) {
+                if (r.offset() == start) {
+                    return r;
+                }
+            }
+            return null;
+        }
+    }
+
+    final Section section;
+    final SpecialSectionProfile profile;
+    final int entrySize;
+    final List<Entry> entries;
+
+    private SpecialTable(Section section, SpecialSectionProfile profile, int entrySize, List<Entry> entries) {
+        this.section = section;
+        this.profile = profile;
+        this.entrySize = entrySize;
+        this.entries = entries;
+    }
+
+    static SpecialTable parse(ObjectIndex idx, Section s) {
+        SpecialSectionProfile p = SpecialSectionProfile.forSection(s.name());
+        List<Relocation> rels = idx.relocations(s);
+        int size = -1;
+        for (int n : p.candidateSizes()) {
+            if (s.size() % n != 0) {
+                continue;
+            }
+            boolean fits = true;
+            for (Relocation r : rels) {
+                if (!p.fields().contains((int) (r.offset() % n))) {
+                    fits = false;
+                    break;
+                }
+            }
+            if (fits) {
+                size = n;
+                break;
+            }
+        }
+        if (size < 0) {
+            throw new DiffInputException(idx.label + ": " + s.name() + ": " + s.size() + " bytes with relocations at "
+                    + rels.stream().limit(4).map(r -> "0x" + Long.toHexString(r.offset())).toList()
+                    + " do not fit the Xen " + p.kind() + " layout (entries of " + p.candidateSizes() + " bytes)");
+        }
+        List<Entry> entries = new ArrayList<>();
+        int ri = 0;
+        for (long off = 0; off < s.size(); off += size) {
+            List<Relocation> mine = new ArrayList<>();
+            while (ri < rels.size() && rels.get(ri).offset() < off + size) {
+                mine.add(rels.get(ri++));
+            }
+            final long at = off;
+            boolean anchored = mine.stream().anyMatch(r -> r.offset() == at);
+            if (p.continuation() && !anchored && !entries.isEmpty()) {
+                Entry prev = entries.remove(entries.size() - 1);
+                List<Relocation> joined = new ArrayList<>(prev.relocations());
+                joined.addAll(mine);
+                entries.add(new Entry(prev.start(), off + size, List.copyOf(joined)));
+            } else {
+                entries.add(new Entry(off, off + size, List.copyOf(mine)));
+            }
+        }
+        return new SpecialTable(s, p, size, List.copyOf(entries));
+    }
+
+    /** What a field of an entry points at. */
+    Target target(ObjectIndex idx, Entry e, Relocation r) {
+        long off = profile.displacement(r.addend());
+        if (profile.frameRelative() && ObjectIndex.isPcRelative(idx.elf.header().machine(), r.type())) {
+            off -= r.offset() - e.start();
+        }
+        return idx.resolve(r.symbol(), off);
+    }
+
+    /** The unit an entry is about (the code its first field points into), or null. */
+    Unit owner(ObjectIndex idx, Entry e) {
+        Relocation a = e.anchor();
+        if (a == null) {
+            return null;
+        }
+        return unitOf(idx, target(idx, e, a));
+    }
+
+    static Unit unitOf(ObjectIndex idx, Target t) {
+        return switch (t) {
+            case Target.SymbolTarget st -> st.symbol().hasSection() ? idx.unitOf(st.symbol()) : null;
+            case Target.SectionTarget st -> st.unit();
+            default -> null;
+        };
+    }
+
+    /** For an alternatives entry, the length of its replacement code (repl_len). */
+    int replacementLength(Entry e) {
+        if (profile.replacementLength() < 0 || section.isNoBits()) {
+            return -1;
+        }
+        return section.data().u8((int) (e.start() + profile.replacementLength()));
+    }
+}
