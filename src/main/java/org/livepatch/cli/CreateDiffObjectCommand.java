@@ -1,5 +1,6 @@
 package org.livepatch.cli;
 
+import org.livepatch.io.AtomicFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -106,7 +107,7 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
         switch (r.status()) {
             case NO_CHANGE -> out.println(patched.getFileName() + ": no functional change");
             case REFUSED -> err.println("create-diff-object: " + r.refusals().size() + " unpatchable difference(s)");
-            case CHANGES -> LivepatchElfCommand.writeAtomically(output, r.output());
+            case CHANGES -> AtomicFile.write(output, r.output());
         }
         if (json != null) {
             Files.writeString(json, DiffReportJson.of(orig.toString(), patched.toString(), r), StandardCharsets.UTF_8);
