@@ -138,16 +138,14 @@ public record SourcePatch(Path file, List<FileChange> changes) {
      * ever produce an empty payload, so it is refused before anything is built.
      */
     public void requireHypervisorSource() throws BuildException {
-        Set<String> xen = touchedHypervisorFiles();
-        if (xen.isEmpty()) {
-            throw new BuildException(BuildException.Reason.PATCH_OUTSIDE_HYPERVISOR, file,
-                    "patch only changes files outside xen/ (" + String.join(", ", touchedFiles())
-                            + "): nothing in the hypervisor to live-patch");
-        }
-        boolean compiled = xen.stream().anyMatch(SourcePatch::isCompiledSuffix);
-        if (!compiled) {
+        if (touchedFiles().stream().noneMatch(SourcePatch::isCompiledSuffix)) {
             throw new BuildException(BuildException.Reason.PATCH_NO_COMPILED_FILE, file,
                     "patch changes no compiled file (only " + String.join(", ", touchedFiles()) + ")");
+        }
+        if (touchedHypervisorFiles().stream().noneMatch(SourcePatch::isCompiledSuffix)) {
+            throw new BuildException(BuildException.Reason.PATCH_OUTSIDE_HYPERVISOR, file,
+                    "patch only changes sources outside xen/ (" + String.join(", ", touchedFiles())
+                            + "): nothing in the hypervisor to live-patch");
         }
     }
 
