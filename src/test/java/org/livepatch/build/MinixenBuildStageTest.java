@@ -79,6 +79,29 @@ class MinixenBuildStageTest {
     }
 
     @Test
+    void concurrentRequestsForOneKeyBuildItOnce() throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        ReferenceCache cache = new ReferenceCache(new Workspace(tmp.resolve("cache")));
+        List<CheckedRequest> reqs = new java.util.ArrayList<>();
+        for (String p : List.of("minixen-extra-version.patch", "minixen-extra-version-2.patch", "minixen-ex-table.patch")) {
+            reqs.add(RequestChecks.check(BuildFixtures.request(src, BuildFixtures.patch(p), tmp).outputDir(tmp.resolve("out-" + p)).build()));
+        }
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(3)) {
+            List<java.util.concurrent.Future<BuildOutcome>> fs = new java.util.ArrayList<>();
+            for (CheckedRequest r : reqs) {
+                fs.add(pool.submit(() -> BuildStage.run(r, cache, new StageClock(Progress.NONE))));
+            }
+            List<BuildOutcome> outs = new java.util.ArrayList<>();
+            for (var f : fs) {
+                outs.add(f.get());
+            }
+            assertEquals(1, cache.buildsRun(), "one reference build for three concurrent patches");
+            assertEquals(1, outs.stream().filter(o -> !o.reference().reused()).count());
+            assertEquals(List.of("arch/x86/traps.o"), outs.get(2).objects().changedPaths());
+        }
+    }
+
+    @Test
     void aDifferentConfigIsADifferentReference() throws Exception {
         Path src = BuildFixtures.copyMinixen(tmp);
         Path config = tmp.resolve("debug.config");
