@@ -19,7 +19,8 @@ public record ReferenceKey(String hex, Map<String, String> inputs) {
 
     /** Environment variables that change Xen's compile commands (Config.mk, xen/Makefile). */
     static final List<String> BUILD_ENV = List.of("CROSS_COMPILE", "CC", "LD", "OBJCOPY", "CFLAGS", "LDFLAGS",
-            "EXTRA_CFLAGS_XEN_CORE", "XEN_TARGET_ARCH", "XEN_COMPILE_ARCH", "clang", "llvm", "debug");
+            "EXTRA_CFLAGS_XEN_CORE", "XEN_TARGET_ARCH", "XEN_COMPILE_ARCH", "clang", "llvm", "debug", "XEN_EXTRAVERSION",
+            "XEN_VENDORVERSION", "PYTHON", "HOSTCC");
 
     public ReferenceKey {
         inputs = java.util.Collections.unmodifiableMap(new TreeMap<>(inputs));

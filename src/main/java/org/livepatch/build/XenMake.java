@@ -29,15 +29,19 @@ public record XenMake(Path tree, Map<String, String> env, List<String> makeArgs)
     }
 
     /**
-     * The environment for make: the caller's, minus make's own recursion variables (a run started
-     * from inside another make must not join its jobserver or inherit its flags), plus the pinned
-     * build strings.
+     * Variables dropped from the caller's environment: make's recursion state (a run started from
+     * inside another make must not join its jobserver or inherit its flags), and the ones that
+     * would point Xen's build away from our copy (xen/Makefile: KBUILD_OUTPUT for an out-of-tree
+     * build, KCONFIG_CONFIG for another config file, XEN_ROOT/abs_* for another tree) and so
+     * could make it read or write SRC.
      */
+    static final List<String> DROPPED_ENV = List.of("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS",
+            "MAKEFILES", "KBUILD_OUTPUT", "O", "KCONFIG_CONFIG", "XEN_ROOT", "abs_srctree", "abs_objtree", "srctree", "objtree");
+
+    /** The environment for make: the caller's minus {@link #DROPPED_ENV}, plus the pinned build strings. */
     public static Map<String, String> environment(Map<String, String> base, BuildStrings strings) {
         Map<String, String> env = new LinkedHashMap<>(base);
-        for (String k : List.of("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS", "MAKEFILES")) {
-            env.remove(k);
-        }
+        DROPPED_ENV.forEach(env::remove);
         env.putAll(strings.asEnvironment());
         return env;
     }
