@@ -3,16 +3,15 @@ package org.livepatch.build;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -92,7 +91,7 @@ public final class SourceTree {
     }
 
     private void walkSorted(Path dir, String relDir, Path dest, MessageDigest md) throws IOException {
-        java.util.List<Path> entries;
+        List<Path> entries;
         try (var s = Files.list(dir)) {
             entries = s.sorted().toList();
         }
