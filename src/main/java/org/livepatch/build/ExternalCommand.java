@@ -1,0 +1,102 @@
+package org.livepatch.build;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One run of an external program (make, patch) with a fixed environment, its output appended
+ * to a stage log. Interrupting the calling thread kills the program and all its children (a
+ * make with -j has many), so an aborted run leaves no compiler writing into a tree behind it;
+ * a JVM shutdown (Ctrl-C) does the same for every command still running.
+ */
+public record ExternalCommand(List<String> argv, Path workDir, Map<String, String> environment) {
+
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(ExternalCommand::killTree),
+                "livepatch-build: stop child processes"));
+    }
+
+    public ExternalCommand {
+        argv = List.copyOf(argv);
+        environment = Map.copyOf(environment);
+    }
+
+    /** Runs to completion; returns the exit code. Output (stdout and stderr) goes to {@code log}. */
+    public int run(Path log) throws IOException, InterruptedException {
+        Files.createDirectories(log.getParent());
+        Files.writeString(log, "$ (cd " + workDir + " && " + String.join(" ", argv) + ")\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        ProcessBuilder pb = new ProcessBuilder(argv)
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().clear();
+        pb.environment().putAll(environment);
+        Process p = pb.start();
+        RUNNING.add(p);
+        try {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            killTree(p);
+            throw e;
+        } finally {
+            RUNNING.remove(p);
+        }
+    }
+
+    private static void killTree(Process p) {
+        // Children first, so make cannot start new compilers while it is being stopped.
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The line of a build log most likely to say what went wrong: the first compiler or make
+     * error, else the last line that is not make's directory chatter.
+     */
+    static String firstError(Path log) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return "";
+        }
+        for (String l : lines) {
+            if (l.contains("error:") || l.contains("Error:") || l.contains("No rule to make target")) {
+                return l.strip();
+            }
+        }
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String l = lines.get(i).strip();
+            if (!l.isEmpty() && !l.contains("Leaving directory") && !l.contains("Entering directory") && !l.startsWith("make")) {
+                return l;
+            }
+        }
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
+    }
+
+    /** The last {@code n} lines of a log, for an error message that points at the cause. */
+    static String tail(Path log, int n) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package org.livepatch.build;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A complete build of the original tree, in the cache. Read-only by convention: patched builds
+ * copy it before changing anything.
+ *
+ * @param tree      the built copy of SRC (holds xen/ with every object and xen-syms)
+ * @param reused    true when an earlier request had already built it (nothing was compiled)
+ * @param buildTime time spent building now (zero when reused)
+ */
+public record ReferenceBuild(ReferenceKey key, Path tree, boolean reused, Duration buildTime) {
+
+    public Path xenDir() {
+        return tree.resolve("xen");
+    }
+
+    /** The linked hypervisor of the reference build (symbols for create-diff-object and prelink). */
+    public Path xenSyms() {
+        return xenDir().resolve("xen-syms");
+    }
+
+    public Path object(String relativeToXen) {
+        return xenDir().resolve(relativeToXen);
+    }
+}

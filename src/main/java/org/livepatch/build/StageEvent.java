@@ -1,0 +1,11 @@
+package org.livepatch.build;
+
+import java.time.Duration;
+
+/**
+ * What the progress callback receives: a stage started or finished, how many objects it deals
+ * with (0 when that means nothing for the stage) and the time since it started.
+ */
+public record StageEvent(String stage, Phase phase, int objectCount, Duration elapsed, String detail) {
+    public enum Phase { STARTED, FINISHED }
+}
