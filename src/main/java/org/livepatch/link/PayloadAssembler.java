@@ -76,30 +76,40 @@ public final class PayloadAssembler {
     /**
      * @param depends              build-id this payload applies on top of: the hypervisor's
      *                             (empty: take it from xen-syms) or the payload below's own build-id
+     * @param xenDepends           the running hypervisor's build-id (empty: take it from xen-syms)
      * @param prelink              resolve hypervisor references now ({@code --prelink})
      * @param strip                remove what relocations do not need ({@code --strip})
      * @param lowerPayloadSymbols  symbols of payloads loaded below this one, which Xen also resolves against
      */
-    public record Options(Optional<BuildIdNote> depends, boolean prelink, boolean strip, Set<String> lowerPayloadSymbols) {
+    public record Options(Optional<BuildIdNote> depends, Optional<BuildIdNote> xenDepends, boolean prelink, boolean strip,
+                          Set<String> lowerPayloadSymbols) {
         public Options {
             lowerPayloadSymbols = Set.copyOf(lowerPayloadSymbols);
         }
 
         /** A first payload on the hypervisor: depends on its build-id, not prelinked, not stripped. */
         public static Options defaults() {
-            return new Options(Optional.empty(), false, false, Set.of());
+            return new Options(Optional.empty(), Optional.empty(), false, false, Set.of());
         }
 
         public Options withPrelink(boolean p) {
-            return new Options(depends, p, strip, lowerPayloadSymbols);
+            return new Options(depends, xenDepends, p, strip, lowerPayloadSymbols);
         }
 
         public Options withStrip(boolean s) {
-            return new Options(depends, prelink, s, lowerPayloadSymbols);
+            return new Options(depends, xenDepends, prelink, s, lowerPayloadSymbols);
         }
 
         public Options withDepends(BuildIdNote d) {
-            return new Options(Optional.of(d), prelink, strip, lowerPayloadSymbols);
+            return new Options(Optional.of(d), xenDepends, prelink, strip, lowerPayloadSymbols);
+        }
+
+        public Options withXenDepends(BuildIdNote d) {
+            return new Options(depends, Optional.of(d), prelink, strip, lowerPayloadSymbols);
+        }
+
+        public Options withLowerPayloadSymbols(Set<String> symbols) {
+            return new Options(depends, xenDepends, prelink, strip, symbols);
         }
     }
 
@@ -153,7 +163,7 @@ public final class PayloadAssembler {
             }
         }
         FuncLayout layout = xen.version().funcLayout();
-        BuildIdNote xenId = new BuildIdNote(xen.requireBuildId());
+        BuildIdNote xenId = options.xenDepends().orElse(new BuildIdNote(xen.requireBuildId()));
         BuildIdNote depends = options.depends().orElse(xenId);
 
         Path tmp = Files.createTempDirectory("lpb-assemble");

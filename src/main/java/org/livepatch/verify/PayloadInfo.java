@@ -1,5 +1,6 @@
 package org.livepatch.verify;
 
+import org.livepatch.io.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package org.livepatch.verify;
+package org.livepatch.io;
 
 import java.util.List;
 import java.util.Map;
@@ -7,16 +7,16 @@ import java.util.Map;
  * Writes JSON from maps (kept in insertion order), lists, strings, numbers, booleans and null.
  * Addresses are written as hex strings, because JSON numbers lose precision above 2^53.
  */
-final class Json {
+public final class Json {
     private Json() {}
 
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
         write(sb, value, 0);
         return sb.append('\n').toString();
     }
 
-    static String hex(long v) {
+    public static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }
 

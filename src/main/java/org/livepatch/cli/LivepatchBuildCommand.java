@@ -1,0 +1,115 @@
+package org.livepatch.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.livepatch.build.BuildException;
+import org.livepatch.build.BuildRequest;
+import org.livepatch.build.Progress;
+import org.livepatch.build.SkipStage;
+import org.livepatch.build.StageEvent;
+import org.livepatch.pipeline.LivepatchPipeline;
+import org.livepatch.pipeline.PipelineException;
+import org.livepatch.pipeline.PipelineResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code livepatch-build}: the options of Xen's livepatch-build-tools script, with the same
+ * meaning, driving {@link LivepatchPipeline}. Exit codes: 0 payload written, 3 no functional
+ * change, 10–28 build-stage problems (see {@code BuildException.Reason}), 30–34 diff, link and
+ * verify problems (see {@code PipelineException.Reason}), 64 usage.
+ */
+@Command(name = "livepatch-build", mixinStandardHelpOptions = true, version = "livepatch-build 0.1",
+        sortOptions = false,
+        description = {"Build a Xen live-patch payload from a Xen source tree and a source patch.",
+                "SRC is never modified: the original is built once in a cache, the patch is applied to a copy."})
+public final class LivepatchBuildCommand implements Callable<Integer> {
+    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", required = true, description = "Xen source tree (the directory holding xen/)")
+    Path srcDir;
+
+    @Option(names = {"-p", "--patch"}, paramLabel = "FILE", required = true, description = "source patch (unified diff, -p1)")
+    Path patch;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
+    Path config;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "output directory; the payload is OUTPUT/<patch name>.livepatch")
+    Path output;
+
+    @Option(names = {"-j", "--cpus"}, paramLabel = "N", description = "parallel make jobs (default: number of CPUs)")
+    Integer cpus;
+
+    @Option(names = {"-k", "--skip"}, paramLabel = "build|diff", description = "build: reuse OUTPUT's objects, only diff and link; diff: build only")
+    String skip;
+
+    @Option(names = {"-d", "--debug"}, description = "keep intermediate files and write detailed stage logs")
+    boolean debug;
+
+    @Option(names = "--xen-debug", description = "the hypervisor is a debug build (checks CONFIG_DEBUG=y)")
+    boolean xenDebug;
+
+    @Option(names = "--xen-syms", paramLabel = "FILE", description = "xen-syms of the running hypervisor (default: the reference build's)")
+    Path xenSyms;
+
+    @Option(names = "--depends", paramLabel = "BUILDID", required = true, description = "build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits")
+    String depends;
+
+    @Option(names = "--xen-depends", paramLabel = "BUILDID", description = "build-id of the running hypervisor (default: that of --xen-syms)")
+    String xenDepends;
+
+    @Option(names = "--prelink", description = "resolve hypervisor symbols now, so the payload needs no run-time lookup")
+    boolean prelink;
+
+    @Option(names = "--strip", description = "strip everything relocations do not need")
+    boolean strip;
+
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(CommandRunner.run(new LivepatchBuildCommand(), args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        BuildRequest.Builder b = BuildRequest.builder()
+                .srcDir(srcDir).patch(patch).config(config).outputDir(output)
+                .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
+                .depends(depends).xenDepends(xenDepends).prelink(prelink).strip(strip);
+        if (cpus != null) {
+            b.jobs(cpus);
+        }
+        try {
+            PipelineResult r = LivepatchPipeline.run(b.build(), progress(err));
+            if (r.payload() == null) {
+                err.println("livepatch-build: built only (-k diff); changed objects: " + String.join(" ", r.objects()));
+                err.flush();
+                return 0;
+            }
+            LivepatchPipeline.printSummary(r, spec.commandLine().getOut());
+            return 0;
+        } catch (BuildException e) {
+            throw new CommandRunner.UserError(e.reason().exitCode(), e.getMessage());
+        } catch (PipelineException e) {
+            throw new CommandRunner.UserError(e.reason().exitCode(), e.getMessage());
+        }
+    }
+
+    /** Stage progress on stderr: the stage, its object count and elapsed time. */
+    private static Progress progress(PrintWriter err) {
+        return e -> {
+            if (e.phase() == StageEvent.Phase.FINISHED) {
+                err.printf("[%-9s] %5.1f s  %s%s%n", e.stage(), e.elapsed().toMillis() / 1000.0,
+                        e.objectCount() > 0 ? e.objectCount() + " object(s)" : "",
+                        e.detail() == null ? "" : "  " + e.detail());
+            } else {
+                err.printf("[%-9s] ...%s%n", e.stage(), e.detail() == null ? "" : " " + e.detail());
+            }
+            err.flush();
+        };
+    }
+}

@@ -1,0 +1,288 @@
+package org.livepatch.pipeline;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.livepatch.build.BuildException;
+import org.livepatch.build.BuildOutcome;
+import org.livepatch.build.BuildRequest;
+import org.livepatch.build.BuildStage;
+import org.livepatch.build.CheckedRequest;
+import org.livepatch.build.NewObject;
+import org.livepatch.build.ObjectPair;
+import org.livepatch.build.Progress;
+import org.livepatch.build.ReferenceCache;
+import org.livepatch.build.RequestChecks;
+import org.livepatch.build.SkipStage;
+import org.livepatch.build.StageClock;
+import org.livepatch.build.StageTime;
+import org.livepatch.diff.DiffEngine;
+import org.livepatch.diff.DiffInputException;
+import org.livepatch.diff.DiffOptions;
+import org.livepatch.diff.DiffReportJson;
+import org.livepatch.diff.DiffResult;
+import org.livepatch.diff.Refusal;
+import org.livepatch.diff.XenSymbols;
+import org.livepatch.elf.ElfFile;
+import org.livepatch.elf.ElfFormatException;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.io.AtomicFile;
+import org.livepatch.io.Json;
+import org.livepatch.link.BuildIdNote;
+import org.livepatch.link.LinkException;
+import org.livepatch.link.PayloadAssembler;
+import org.livepatch.link.XenSymbolTable;
+import org.livepatch.verify.LoadCheck;
+import org.livepatch.verify.PatchFunction;
+import org.livepatch.verify.PayloadFile;
+import org.livepatch.verify.PayloadOutcome;
+
+/**
+ * livepatch-build from top to bottom, in the order of upstream's script: check the request,
+ * build (reference from the cache, then only the objects the patch touches), diff each changed
+ * object, assemble the payload with its dependency notes, verify it as the hypervisor would, and
+ * only then write it and its report. Each stage is a call a test can make without the CLI.
+ */
+public final class LivepatchPipeline {
+    public static final String STAGE_DIFF = "diff";
+    public static final String STAGE_ASSEMBLE = "assemble";
+    public static final String STAGE_VERIFY = "verify";
+
+    private LivepatchPipeline() {}
+
+    public static PipelineResult run(BuildRequest request, Progress progress)
+            throws BuildException, PipelineException, InterruptedException {
+        StageClock clock = new StageClock(progress);
+        clock.start(BuildStage.STAGE_CHECK, 0, null);
+        CheckedRequest checked = RequestChecks.check(request);
+        clock.finish(0, null);
+        return run(checked, new ReferenceCache(checked.workspace()), clock);
+    }
+
+    /** Runs a checked request with a given cache (batch mode shares one across patches). */
+    public static PipelineResult run(CheckedRequest checked, ReferenceCache cache, StageClock clock)
+            throws BuildException, PipelineException, InterruptedException {
+        BuildOutcome built = BuildStage.run(checked, cache, clock);
+        if (checked.request().skip() == SkipStage.DIFF) {
+            return new PipelineResult(null, null, checked.depends().hex(), null, List.of(), List.of(),
+                    built.objects().changedPaths(), clock.times(), null);
+        }
+        Path xenSyms = built.objects().xenSyms();
+        Path objectsDir = checked.outputDir().resolve("objects");
+
+        // --- create-diff-object on every changed object ---------------------------------------
+        clock.start(STAGE_DIFF, built.objects().changed().size(), null);
+        ElfFile xenElf = readXenSyms(xenSyms);
+        DiffOptions diffOptions = new DiffOptions(null, new XenSymbols(xenElf), checked.request().prelink());
+        DiffEngine engine = new DiffEngine();
+        List<Path> payloadObjects = new ArrayList<>();
+        List<Refusal> refusals = new ArrayList<>();
+        List<String> changedFunctions = new ArrayList<>();
+        Map<String, String> functionObject = new LinkedHashMap<>();
+        List<String> newFunctions = new ArrayList<>();
+        List<String> changedObjects = new ArrayList<>();
+        StringBuilder diffLog = new StringBuilder();
+        for (ObjectPair pair : built.objects().changed()) {
+            if (built.objects().derived().containsValue(pair.path())) {
+                // An intermediate (foo.o) of an object made from it (foo.init.o): the derived one is
+                // what the hypervisor links, so that is the one diffed.
+                diffLog.append(pair.path()).append(": intermediate of a derived object, not diffed\n");
+                continue;
+            }
+            DiffResult r;
+            try {
+                r = engine.diff(ElfReader.read(pair.original()), ElfReader.read(pair.patched()), diffOptions);
+            } catch (ElfFormatException e) {
+                throw new PipelineException(PipelineException.Reason.DIFF_FAILED, e.getMessage(), e);
+            } catch (DiffInputException e) {
+                throw new PipelineException(PipelineException.Reason.DIFF_FAILED, pair.path() + ": " + e.getMessage(), e);
+            } catch (IOException e) {
+                throw new PipelineException(PipelineException.Reason.DIFF_FAILED, pair.path() + ": " + e.getMessage(), e);
+            }
+            diffLog.append(DiffReportJson.of(pair.original().toString(), pair.patched().toString(), r));
+            switch (r.status()) {
+                case CHANGES -> {
+                    Path out = objectsDir.resolve(pair.path());
+                    write(out, r.output());
+                    payloadObjects.add(out);
+                    changedObjects.add(pair.path());
+                    for (String f : r.changedFunctions()) {
+                        changedFunctions.add(f);
+                        functionObject.putIfAbsent(f, pair.path());
+                    }
+                    newFunctions.addAll(r.newFunctions());
+                }
+                case REFUSED -> refusals.addAll(r.refusals());
+                case NO_CHANGE -> { }
+            }
+        }
+        for (NewObject added : built.objects().added()) {
+            // An object only the patched build has is new code as a whole (upstream copies it in).
+            Path out = objectsDir.resolve(added.path());
+            try {
+                write(out, Files.readAllBytes(added.patched()));
+            } catch (IOException e) {
+                throw new PipelineException(PipelineException.Reason.OUTPUT, added.patched() + ": " + e.getMessage(), e);
+            }
+            payloadObjects.add(out);
+            changedObjects.add(added.path());
+        }
+        writeLog(checked.logDir().resolve("create-diff-object.log"), diffLog.toString());
+        clock.finish(payloadObjects.size(), changedFunctions.size() + " changed function(s)");
+        if (!refusals.isEmpty()) {
+            StringBuilder sb = new StringBuilder(refusals.size() + " change(s) cannot be live-patched safely:");
+            for (Refusal r : refusals) {
+                sb.append("\n  ").append(r);
+            }
+            throw new PipelineException(PipelineException.Reason.UNPATCHABLE_CHANGE, sb.toString());
+        }
+        if (payloadObjects.isEmpty()) {
+            throw new PipelineException(PipelineException.Reason.NO_FUNCTIONAL_CHANGE,
+                    "no functional changes found in " + built.objects().changed().size() + " rebuilt object(s) (" + String.join(", ", built.objects().changedPaths()) + ")");
+        }
+
+        // --- assemble ------------------------------------------------------------------------
+        clock.start(STAGE_ASSEMBLE, payloadObjects.size(), null);
+        XenSymbolTable xen;
+        PayloadAssembler.Payload payload;
+        try {
+            xen = XenSymbolTable.load(xenSyms);
+            PayloadAssembler.Options options = PayloadAssembler.Options.defaults()
+                    .withPrelink(checked.request().prelink())
+                    .withStrip(checked.request().strip())
+                    .withDepends(BuildIdNote.ofHex(checked.depends().hex()));
+            if (checked.xenDepends().isPresent()) {
+                options = options.withXenDepends(BuildIdNote.ofHex(checked.xenDepends().get().hex()));
+            }
+            payload = new PayloadAssembler(xen).assemble(payloadObjects, checked.patchName(), options);
+        } catch (LinkException e) {
+            throw new PipelineException(PipelineException.Reason.PAYLOAD_REJECTED, e.getMessage(), e);
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.PAYLOAD_REJECTED, e.getMessage(), e);
+        }
+        clock.finish(payloadObjects.size(), payload.bytes().length() + " bytes");
+
+        // --- verify as the hypervisor would, before anything is published ---------------------
+        clock.start(STAGE_VERIFY, 1, null);
+        boolean stacked = !payload.depends().hex().equalsIgnoreCase(payload.xenDepends().hex());
+        PayloadOutcome outcome;
+        try {
+            // A payload stacked on another one can only be applied on top of it; checked alone it
+            // is verified for upload and with the dependency rule waived.
+            LoadCheck.Options vopts = new LoadCheck.Options(0, false, stacked, false);
+            var report = LoadCheck.check(org.livepatch.verify.XenSymbols.read(xenSyms),
+                    List.of(PayloadFile.of(checked.patchName(), payload.bytes().toArray())), vopts);
+            outcome = report.outcomes().get(0);
+            if (!report.accepted()) {
+                throw new PipelineException(PipelineException.Reason.VERIFY_FAILED,
+                        "the payload would be refused by Xen: " + report.firstRejection().message());
+            }
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.VERIFY_FAILED, e.getMessage(), e);
+        }
+        clock.finish(1, null);
+
+        // --- publish -------------------------------------------------------------------------
+        Path payloadFile = checked.payloadFile();
+        try {
+            payload.writeTo(payloadFile);
+            payloadFile.toFile().setExecutable(true, false);
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.OUTPUT, payloadFile + ": " + e.getMessage(), e);
+        }
+        List<PatchedFunction> functions = new ArrayList<>();
+        for (PatchFunction f : outcome.payload().funcs()) {
+            String bare = f.name() == null ? "?" : f.name().substring(f.name().indexOf('#') + 1);
+            functions.add(new PatchedFunction(f.name(), functionObject.getOrDefault(bare, ""), f.oldAddr(), f.oldSize(), f.newSize()));
+        }
+        String buildId = payload.buildId().hex();
+        Path reportFile = checked.outputDir().resolve(checked.patchName() + ".json");
+        PipelineResult result = new PipelineResult(payloadFile, buildId, payload.depends().hex(), payload.xenDepends().hex(),
+                functions, newFunctions, changedObjects, clock.times(), reportFile);
+        writeLog(reportFile, Json.write(report(checked, result, xenSyms)));
+        return result;
+    }
+
+    private static ElfFile readXenSyms(Path xenSyms) throws PipelineException {
+        try {
+            return ElfReader.read(xenSyms);
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.DIFF_FAILED, xenSyms + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> report(CheckedRequest checked, PipelineResult r, Path xenSyms) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("payload", r.payload().toString());
+        m.put("name", checked.patchName());
+        m.put("build_id", r.buildId());
+        m.put("depends", r.depends());
+        m.put("xen_depends", r.xenDepends());
+        m.put("xen_syms", xenSyms.toString());
+        m.put("patch", checked.request().patch().toString());
+        m.put("prelink", checked.request().prelink());
+        m.put("strip", checked.request().strip());
+        List<Object> funcs = new ArrayList<>();
+        for (PatchedFunction f : r.functions()) {
+            Map<String, Object> fm = new LinkedHashMap<>();
+            fm.put("name", f.name());
+            fm.put("object", f.object());
+            fm.put("old_addr", f.oldAddress() == 0 ? null : Json.hex(f.oldAddress()));
+            fm.put("old_size", f.oldSize());
+            fm.put("new_size", f.newSize());
+            funcs.add(fm);
+        }
+        m.put("functions", funcs);
+        m.put("new_functions", r.newFunctions());
+        m.put("objects", r.objects());
+        Map<String, Object> tool = new LinkedHashMap<>();
+        tool.put("gcc", checked.toolchain().gccVersion());
+        tool.put("ld", checked.toolchain().ldVersion());
+        tool.put("make_args", checked.makeArgs());
+        m.put("toolchain", tool);
+        List<Object> stages = new ArrayList<>();
+        for (StageTime t : r.times()) {
+            Map<String, Object> sm = new LinkedHashMap<>();
+            sm.put("stage", t.stage());
+            sm.put("seconds", t.elapsed().toMillis() / 1000.0);
+            sm.put("objects", t.objectCount());
+            stages.add(sm);
+        }
+        m.put("stages", stages);
+        return m;
+    }
+
+    private static void write(Path file, byte[] bytes) throws PipelineException {
+        try {
+            Files.createDirectories(file.getParent());
+            AtomicFile.write(file, bytes);
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.OUTPUT, file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeLog(Path file, String text) throws PipelineException {
+        write(file, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The human summary printed at the end of a run. */
+    public static void printSummary(PipelineResult r, PrintWriter out) {
+        out.printf("payload %s (build-id %s)%n", r.payload(), r.buildId());
+        out.printf("  depends %s, xen_depends %s%n", r.depends(), r.xenDepends());
+        for (PatchedFunction f : r.functions()) {
+            out.printf("  patched %-40s old %5d bytes -> new %5d bytes  (%s)%n", f.name(), f.oldSize(), f.newSize(), f.object());
+        }
+        for (String f : r.newFunctions()) {
+            out.printf("  new     %s%n", f);
+        }
+        out.printf("  report %s%n", r.report());
+        out.flush();
+    }
+
+}
