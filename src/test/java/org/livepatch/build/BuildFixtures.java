@@ -20,27 +20,27 @@ import java.util.stream.Stream;
 import org.livepatch.testsupport.Tools;
 
 /** Shared set-up for the build-stage tests: minixen copies, patches, tree checksums. */
-final class BuildFixtures {
+public final class BuildFixtures {
     private BuildFixtures() {}
 
-    static final String ZERO_ID = "0123456789abcdef0123456789abcdef01234567";
+    public static final String ZERO_ID = "0123456789abcdef0123456789abcdef01234567";
 
-    static Path minixen() {
+    public static Path minixen() {
         return Tools.fixtures().resolve("minixen");
     }
 
-    static Path patch(String name) {
+    public static Path patch(String name) {
         return Tools.fixtures().resolve("patches").resolve(name);
     }
 
     /** A private copy of minixen to act as SRC (tests never build inside the repository). */
-    static Path copyMinixen(Path dir) throws IOException, InterruptedException {
+    public static Path copyMinixen(Path dir) throws IOException, InterruptedException {
         Path src = dir.resolve("src");
         Tools.run(null, "cp", "-a", minixen().toString(), src.toString());
         return src;
     }
 
-    static BuildRequest.Builder request(Path src, Path patch, Path tmp) {
+    public static BuildRequest.Builder request(Path src, Path patch, Path tmp) {
         return BuildRequest.builder()
                 .srcDir(src)
                 .patch(patch)
@@ -55,7 +55,7 @@ final class BuildFixtures {
      * Every entry under {@code root}: path -> kind, size, modification time and SHA-256 of the
      * content (symlinks by target). Equal maps mean the tree was not touched at all.
      */
-    static Map<String, String> checksums(Path root) throws IOException {
+    public static Map<String, String> checksums(Path root) throws IOException {
         Map<String, String> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {

@@ -1,0 +1,116 @@
+package org.livepatch.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.build.BuildException;
+import org.livepatch.build.BuildFixtures;
+import org.livepatch.build.BuildRequest;
+import org.livepatch.build.Progress;
+import org.livepatch.elf.ElfFile;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.testsupport.Tools;
+import org.livepatch.verify.LoadCheck;
+import org.livepatch.verify.PayloadFile;
+import org.livepatch.verify.XenSymbols;
+
+/**
+ * The whole pipeline on the bundled minixen tree: a payload for a hypervisor built separately
+ * (its xen-syms and build-id given as a user would), exactly the expected functions, SRC
+ * untouched, the payload accepted by our loader, and the error paths with their exit codes.
+ */
+class LivepatchPipelineTest {
+
+    /** The "running hypervisor": minixen built in its own directory, as a distribution would. */
+    private static Path buildRunningHypervisor(Path tmp) throws Exception {
+        Path running = BuildFixtures.copyMinixen(Files.createDirectories(tmp.resolve("running")));
+        Tools.run(running, "make", "-s", "-C", "xen");
+        return running.resolve("xen/xen-syms");
+    }
+
+    private static String buildId(Path xenSyms) throws Exception {
+        ElfFile elf = ElfReader.read(xenSyms);
+        return elf.buildId().orElseThrow().toHex();
+    }
+
+    @Test
+    void extraVersionPatchGivesAVerifiedPayloadAndLeavesSrcAlone(@TempDir Path tmp) throws Exception {
+        Path xenSyms = buildRunningHypervisor(tmp);
+        String id = buildId(xenSyms);
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Map<String, String> before = BuildFixtures.checksums(src);
+
+        BuildRequest req = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .depends(id).xenSyms(xenSyms).build();
+        PipelineResult r = LivepatchPipeline.run(req, Progress.NONE);
+
+        assertEquals(tmp.resolve("out/minixen-extra-version.livepatch"), r.payload());
+        assertTrue(Files.isRegularFile(r.payload()));
+        Set<String> funcs = r.functions().stream().map(PatchedFunction::name).collect(Collectors.toSet());
+        // print_version uses the extra-version string directly, so it changes with it.
+        assertEquals(Set.of("xen_extra_version", "print_version"), funcs);
+        assertEquals(List.of("common/version.o"), r.objects());
+        assertEquals(id, r.depends());
+        assertEquals(id, r.xenDepends());
+        for (PatchedFunction f : r.functions()) {
+            assertTrue(f.oldSize() >= 5 && f.newSize() > 0, f.toString());
+        }
+        assertEquals(before, BuildFixtures.checksums(src), "SRC is byte-identical after the run");
+
+        var report = LoadCheck.check(XenSymbols.read(xenSyms), List.of(PayloadFile.read(r.payload())), LoadCheck.Options.defaults());
+        assertTrue(report.accepted(), "our loader accepts it: " + report.firstRejection());
+        String json = Files.readString(r.report());
+        assertTrue(json.contains("\"build_id\": \"" + r.buildId() + "\""), json);
+        assertTrue(json.contains("\"gcc\""), json);
+
+        // Same inputs, another output directory: the reference comes from the cache, and the
+        // payload is byte-identical.
+        BuildRequest again = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .outputDir(tmp.resolve("out2")).depends(id).xenSyms(xenSyms).build();
+        List<String> stages = new java.util.ArrayList<>();
+        PipelineResult r2 = LivepatchPipeline.run(again, e -> stages.add(e.stage() + ":" + e.phase() + ":" + e.detail()));
+        assertTrue(stages.stream().noneMatch(s -> s.startsWith("reference-build:STARTED:building")), "no second reference build: " + stages);
+        assertEquals(Files.readString(r.payload(), java.nio.charset.StandardCharsets.ISO_8859_1),
+                Files.readString(r2.payload(), java.nio.charset.StandardCharsets.ISO_8859_1), "byte-identical payloads");
+    }
+
+    @Test
+    void stackedPayloadDependsOnTheFirst(@TempDir Path tmp) throws Exception {
+        Path xenSyms = buildRunningHypervisor(tmp);
+        Path src = BuildFixtures.copyMinixen(tmp);
+        PipelineResult first = LivepatchPipeline.run(BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .depends(buildId(xenSyms)).xenSyms(xenSyms).build(), Progress.NONE);
+        PipelineResult second = LivepatchPipeline.run(BuildFixtures.request(src, BuildFixtures.patch("minixen-ex-table.patch"), tmp)
+                .outputDir(tmp.resolve("out-second")).depends(first.buildId()).xenSyms(xenSyms).build(), Progress.NONE);
+        assertEquals(first.buildId(), second.depends());
+        assertEquals(buildId(xenSyms), second.xenDepends());
+        var report = LoadCheck.check(XenSymbols.read(xenSyms),
+                List.of(PayloadFile.read(first.payload()), PayloadFile.read(second.payload())), LoadCheck.Options.defaults());
+        assertTrue(report.accepted(), "the stack loads in order: " + report.firstRejection());
+    }
+
+    @Test
+    void patchesThatCannotWorkStopBeforeAnyBuild(@TempDir Path tmp) throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Map<String, String> before = BuildFixtures.checksums(src);
+        BuildException e = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
+                BuildFixtures.request(src, BuildFixtures.patch("minixen-not-applying.patch"), tmp).build(), Progress.NONE));
+        assertEquals(BuildException.Reason.PATCH_DOES_NOT_APPLY, e.reason());
+        assertFalse(Files.exists(tmp.resolve("cache/refs")) && Files.list(tmp.resolve("cache/refs")).findAny().isPresent(),
+                "no reference build was started");
+        BuildException e2 = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
+                BuildFixtures.request(src, BuildFixtures.patch("minixen-no-compiled-file.patch"), tmp).outputDir(tmp.resolve("o2")).build(), Progress.NONE));
+        assertEquals(BuildException.Reason.PATCH_NO_COMPILED_FILE, e2.reason());
+        assertEquals(before, BuildFixtures.checksums(src));
+    }
+}
