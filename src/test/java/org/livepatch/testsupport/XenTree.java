@@ -30,6 +30,28 @@ public final class XenTree {
         return t;
     }
 
+    /**
+     * The pristine Xen source (never built in), from {@code LPB_XEN_SRC} as {@code tests/xen/xen-tree
+     * source} prints it; tests use it as a user's SRC and must leave it untouched.
+     */
+    public static Path source() {
+        root();
+        String s = System.getenv("LPB_XEN_SRC");
+        Path p = s == null || s.isBlank() ? null : Path.of(s);
+        if (p == null || !Files.isRegularFile(p.resolve("xen/Makefile"))) {
+            if ("1".equals(System.getenv("LPB_REQUIRE_XEN"))) {
+                throw new IllegalStateException("LPB_REQUIRE_XEN=1 but LPB_XEN_SRC (" + s + ") is not a Xen source tree");
+            }
+            assumeTrue(false, "LPB_XEN_SRC not set: pipeline tests on real Xen skipped");
+        }
+        return p;
+    }
+
+    /** A patch for the real tree from {@code xen-src-fixtures/patches/xen-4.17/}. */
+    public static Path patch(String name) {
+        return Tools.fixtures().resolve("patches/xen-4.17").resolve(name);
+    }
+
     public static Path xenSyms() {
         return root().resolve("xen/xen-syms");
     }

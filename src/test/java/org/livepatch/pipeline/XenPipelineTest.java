@@ -1,0 +1,87 @@
+package org.livepatch.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.build.BuildFixtures;
+import org.livepatch.build.BuildRequest;
+import org.livepatch.build.Progress;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.testsupport.XenTree;
+import org.livepatch.verify.LoadCheck;
+import org.livepatch.verify.PayloadFile;
+import org.livepatch.verify.XenSymbols;
+
+/**
+ * The pipeline on the real Xen 4.17.5 source, against a reference hypervisor built separately
+ * ({@code tests/xen/xen-tree ref}, whose build-id and xen-syms are given as a user would give
+ * those of the running hypervisor). The pipeline's own reference build lives in the shared cache,
+ * so only the first test of a machine pays for it.
+ */
+@Tag("xen")
+class XenPipelineTest {
+
+    private static BuildRequest.Builder request(Path patch, Path out) throws Exception {
+        Path xenSyms = XenTree.xenSyms();
+        String id = ElfReader.read(xenSyms).buildId().orElseThrow().toHex();
+        return BuildRequest.builder()
+                .srcDir(XenTree.source())
+                .patch(patch)
+                .config(XenTree.root().resolve("xen/.config"))
+                .outputDir(out)
+                .jobs(Runtime.getRuntime().availableProcessors())
+                .depends(id)
+                .xenSyms(xenSyms);
+    }
+
+    private static Set<String> names(PipelineResult r) {
+        return r.functions().stream().map(PatchedFunction::name).collect(Collectors.toSet());
+    }
+
+    @Test
+    void extraVersionPatchGivesExactlyThatFunction(@TempDir Path tmp) throws Exception {
+        Map<String, String> before = BuildFixtures.checksums(XenTree.source());
+        long t0 = System.nanoTime();
+        PipelineResult r = LivepatchPipeline.run(request(XenTree.patch("hello.patch"), tmp.resolve("out")).build(), Progress.NONE);
+        System.out.printf("real Xen, hello.patch: payload in %.1f s (%s)%n", (System.nanoTime() - t0) / 1e9, r.times());
+        // Upstream also emits xen_compile_date and xen_compile_time here (its two builds differ in
+        // build-time strings); ours pins them.
+        assertEquals(Set.of("xen_extra_version"), names(r));
+        assertEquals(List.of("common/version.o"), r.objects());
+        var report = LoadCheck.check(XenSymbols.read(XenTree.xenSyms()), List.of(PayloadFile.read(r.payload())), LoadCheck.Options.defaults());
+        assertTrue(report.accepted(), "accepted by our loader: " + report.firstRejection());
+        assertEquals(before, BuildFixtures.checksums(XenTree.source()), "the Xen source is untouched");
+    }
+
+    @Test
+    void hypercallChangeCompiledTwiceGivesBothFunctionsFromTheCache(@TempDir Path tmp) throws Exception {
+        // Make sure the reference exists, then count reference builds in the second run.
+        LivepatchPipeline.run(request(XenTree.patch("hello.patch"), tmp.resolve("warm")).build(), Progress.NONE);
+        List<String> events = new ArrayList<>();
+        long t0 = System.nanoTime();
+        PipelineResult r = LivepatchPipeline.run(request(XenTree.patch("kernel-extraversion.patch"), tmp.resolve("out")).build(),
+                e -> events.add(e.stage() + ":" + e.phase() + ":" + e.detail()));
+        System.out.printf("real Xen, kernel-extraversion.patch (warm): payload in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        assertTrue(events.stream().noneMatch(s -> s.startsWith("reference-build:STARTED:building")), "reference from the cache: " + events);
+        assertEquals(Set.of("do_xen_version", "compat_xen_version"), names(r));
+        assertEquals(Set.of("common/kernel.o", "common/compat/kernel.o"), Set.copyOf(r.objects()));
+    }
+
+    @Test
+    void changedInitialisedDataIsRefused(@TempDir Path tmp) throws Exception {
+        PipelineException e = assertThrows(PipelineException.class,
+                () -> LivepatchPipeline.run(request(XenTree.patch("changed-data.patch"), tmp.resolve("out")).build(), Progress.NONE));
+        assertEquals(PipelineException.Reason.UNPATCHABLE_CHANGE, e.reason());
+        assertTrue(e.getMessage().contains("payload_version"), e.getMessage());
+    }
+}
