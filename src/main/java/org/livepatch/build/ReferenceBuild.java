@@ -22,6 +22,11 @@ public record ReferenceBuild(ReferenceKey key, Path tree, boolean reused, Durati
         return xenDir().resolve("xen-syms");
     }
 
+    /** The reference xen-syms' GNU build-id (what a payload built for this hypervisor depends on). */
+    public BuildId xenBuildId() throws BuildException {
+        return RequestChecks.readBuildId(xenSyms());
+    }
+
     public Path object(String relativeToXen) {
         return xenDir().resolve(relativeToXen);
     }

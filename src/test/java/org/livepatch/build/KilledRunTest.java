@@ -80,6 +80,59 @@ class KilledRunTest {
         assertEquals(before, BuildFixtures.checksums(src));
     }
 
+    @Test
+    void interruptingTheThreadStopsMakeAndItsCompilers() throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Map<String, String> before = BuildFixtures.checksums(src);
+        Path slow = tmp.resolve("slowbin");
+        Files.createDirectories(slow);
+        Path gcc = slow.resolve("gcc");
+        Files.writeString(gcc, "#!/bin/sh\nsleep 3\nexec /usr/bin/gcc \"$@\"\n");
+        Files.setPosixFilePermissions(gcc, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("PATH", slow + ":" + env.get("PATH"));
+        BuildRequest r = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp).environment(env).build();
+
+        java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                BuildStage.run(r, Progress.NONE);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        t.start();
+        Path log = tmp.resolve("out/logs/reference-build.log");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!(Files.exists(log) && Files.readString(log).contains("  CC "))) {
+            assertTrue(System.nanoTime() < deadline, "build never started");
+            Thread.sleep(50);
+        }
+        t.interrupt();
+        t.join(30_000);
+        assertFalse(t.isAlive());
+        assertTrue(thrown.get() instanceof InterruptedException, String.valueOf(thrown.get()));
+        // make ran in the scratch tree under tmp: no process may still have its working directory there
+        List<Long> left = processesWorkingUnder(tmp);
+        for (int i = 0; i < 20 && !left.isEmpty(); i++) { // up to 1 s: less than the wrapper's sleep
+            Thread.sleep(50);
+            left = processesWorkingUnder(tmp);
+        }
+        assertEquals(List.of(), left, "make and compilers stopped");
+        assertEquals(before, BuildFixtures.checksums(src));
+        assertTrue(list(tmp.resolve("cache/refs")).stream().noneMatch(n -> !n.startsWith(".tmp-") && !n.endsWith(".lock")));
+    }
+
+    private static List<Long> processesWorkingUnder(Path dir) {
+        return ProcessHandle.allProcesses().filter(ph -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(ph.pid()), "cwd")).startsWith(dir);
+            } catch (Exception e) {
+                return false;
+            }
+        }).map(ProcessHandle::pid).toList();
+    }
+
     private static List<String> list(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();

@@ -79,6 +79,20 @@ class MinixenBuildStageTest {
     }
 
     @Test
+    void skipBuildReadsThePreviousRunsObjects() throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        BuildRequest.Builder r = BuildFixtures.request(src, BuildFixtures.patch("minixen-ex-table.patch"), tmp);
+        BuildOutcome first = BuildStage.run(r.build(), Progress.NONE);
+        assertEquals(List.of("arch/x86/traps.o"), first.objects().changedPaths());
+        assertEquals(first.reference().xenBuildId(), RequestChecks.readBuildId(first.objects().xenSyms()));
+
+        BuildOutcome again = BuildStage.run(r.skip(SkipStage.BUILD).build(), Progress.NONE);
+        assertEquals(null, again.reference());
+        assertEquals(first.objects().changed(), again.objects().changed());
+        assertEquals(first.objects().xenSyms(), again.objects().xenSyms());
+    }
+
+    @Test
     void concurrentRequestsForOneKeyBuildItOnce() throws Exception {
         Path src = BuildFixtures.copyMinixen(tmp);
         ReferenceCache cache = new ReferenceCache(new Workspace(tmp.resolve("cache")));
