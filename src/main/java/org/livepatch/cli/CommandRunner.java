@@ -33,6 +33,8 @@ public final class CommandRunner {
     public static final int EXIT_BAD_INPUT = 65;
     public static final int EXIT_IO = 74;
     public static final int EXIT_INTERNAL = 70;
+    /** 128 + SIGINT, as shells report a command stopped by Ctrl-C. */
+    public static final int EXIT_INTERRUPTED = 130;
 
     public static int run(Object command, String... args) {
         CommandLine cl = new CommandLine(command);
@@ -67,6 +69,10 @@ public final class CommandRunner {
             case AccessDeniedException e -> {
                 code = EXIT_IO;
                 msg = e.getFile() + ": permission denied";
+            }
+            case InterruptedException e -> {
+                code = EXIT_INTERRUPTED;
+                msg = "interrupted; nothing was published";
             }
             case IOException e -> {
                 code = EXIT_IO;
