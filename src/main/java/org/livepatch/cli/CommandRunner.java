@@ -37,7 +37,17 @@ public final class CommandRunner {
     public static final int EXIT_INTERRUPTED = 130;
 
     public static int run(Object command, String... args) {
-        CommandLine cl = new CommandLine(command);
+        return runWith(new CommandLine(command), null, null, args);
+    }
+
+    /** As {@link #run}, writing to the given streams (null: the process's own); for tests. */
+    public static int runWith(CommandLine cl, PrintWriter outStream, PrintWriter errStream, String... args) {
+        if (outStream != null) {
+            cl.setOut(outStream);
+        }
+        if (errStream != null) {
+            cl.setErr(errStream);
+        }
         cl.setExecutionExceptionHandler(CommandRunner::handle);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();

@@ -1,0 +1,73 @@
+package org.livepatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.build.BuildFixtures;
+import picocli.CommandLine;
+
+/** The livepatch-build command line: every user error is one line and its own exit code. */
+class LivepatchBuildCommandTest {
+
+    private record Run(int code, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter err = new StringWriter();
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(new LivepatchBuildCommand());
+        // CommandRunner's handlers, with our writers.
+        int code = CommandRunner.runWith(cl, new PrintWriter(out), new PrintWriter(err), args);
+        return new Run(code, err.toString());
+    }
+
+    private static List<String> base(Path src, Path tmp, String patch) {
+        return new ArrayList<>(List.of("-s", src.toString(), "-p", BuildFixtures.patch(patch).toString(),
+                "-c", src.resolve("xen/.config").toString(), "-o", tmp.resolve("out").toString(),
+                "--depends", BuildFixtures.ZERO_ID));
+    }
+
+    private static void assertOneLine(Run r, int code, String contains) {
+        assertEquals(code, r.code(), r.err());
+        List<String> lines = r.err().lines().filter(l -> !l.startsWith("[")).toList();
+        assertEquals(1, lines.size(), "one line: " + r.err());
+        assertTrue(lines.get(0).startsWith("livepatch-build: "), r.err());
+        assertTrue(lines.get(0).contains(contains), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void missingOptionIsAUsageError() {
+        Run r = run("-p", "x.patch");
+        assertEquals(CommandRunner.EXIT_USAGE, r.code());
+        assertTrue(r.err().contains("Missing required option"), r.err());
+    }
+
+    @Test
+    void badInputsAreRefusedWithDistinctCodes(@TempDir Path tmp) throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        List<String> badId = base(src, tmp, "minixen-extra-version.patch");
+        badId.set(badId.indexOf(BuildFixtures.ZERO_ID), "xyz");
+        assertOneLine(run(badId.toArray(String[]::new)), 14, "40 hex digits");
+
+        assertOneLine(run(base(src, tmp, "minixen-not-applying.patch").toArray(String[]::new)), 20, "does not apply");
+
+        Path noLp = tmp.resolve("nolp.config");
+        Files.writeString(noLp, Files.readString(src.resolve("xen/.config")).replace("CONFIG_LIVEPATCH=y", "# CONFIG_LIVEPATCH is not set"));
+        List<String> cfg = base(src, tmp, "minixen-extra-version.patch");
+        cfg.set(cfg.indexOf("-c") + 1, noLp.toString());
+        assertOneLine(run(cfg.toArray(String[]::new)), 13, "CONFIG_LIVEPATCH");
+
+        List<String> missingSyms = base(src, tmp, "minixen-extra-version.patch");
+        missingSyms.addAll(List.of("--xen-syms", tmp.resolve("nope").toString()));
+        assertOneLine(run(missingSyms.toArray(String[]::new)), 15, "nope");
+    }
+}
