@@ -50,4 +50,25 @@ expect_extra "$orig"
 expect_contains completed xen-livepatch unload kernel-extraversion
 expect_contains "Nothing to list" xen-livepatch list
 
+# --- bug frames: the payload's own WARN_ON fires from the patched keyhandler ----------------
+# Xen finds the frame through the payload's virtual region; a wrong frame would be a fatal trap.
+expect_contains completed xen-livepatch load bug-frame.livepatch
+xen_dmesg >/dev/null
+xl debug-keys h
+d=$(xen_dmesg)
+printf '%s\n' "$d" | grep -e "livepatched handler list" -e "Xen WARN" || true
+printf '%s\n' "$d" | grep -q "livepatched handler list" || e2e_fail "patched show_handlers did not run"
+printf '%s\n' "$d" | grep -q "Xen WARN at .*keyhandler.c" || e2e_fail "the payload's WARN_ON bug frame did not report"
+expect_contains completed xen-livepatch revert bug-frame
+expect_contains completed xen-livepatch unload bug-frame
+
+# --- hooks: a load hook carried by the payload runs ------------------------------------------
+expect_contains completed xen-livepatch load hooks.livepatch
+expect_dmesg "livepatch-build: load hook ran"
+expect_extra "Hooked"
+expect_contains completed xen-livepatch revert hooks
+expect_contains completed xen-livepatch unload hooks
+expect_extra "$orig"
+expect_contains "Nothing to list" xen-livepatch list
+
 e2e_note "our-payloads: all checks passed"
