@@ -15,7 +15,7 @@ import org.livepatch.verify.PayloadFile;
 import org.livepatch.verify.PayloadInfo;
 import org.livepatch.verify.PayloadOutcome;
 import org.livepatch.verify.Rejection;
-import org.livepatch.verify.XenSymbols;
+import org.livepatch.xen.XenSymbolTable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,7 +77,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         List<Path> payloads;
 
         LoadCheck.Report run() throws IOException {
-            XenSymbols xen = XenSymbols.read(xenSyms);
+            XenSymbolTable xen = LoadCheck.readHypervisor(xenSyms);
             List<PayloadFile> files = new ArrayList<>();
             for (Path p : payloads) {
                 files.add(PayloadFile.read(p));
@@ -226,7 +226,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         public Integer call() throws IOException {
             Bytes xenId;
             if (hypervisor.xenSyms != null) {
-                xenId = XenSymbols.read(hypervisor.xenSyms).buildId();
+                xenId = LoadCheck.readHypervisor(hypervisor.xenSyms).buildId().orElseThrow();
             } else {
                 try {
                     xenId = Bytes.copyOf(HexFormat.of().parseHex(hypervisor.buildId.trim().toLowerCase()));

@@ -87,9 +87,9 @@ final class PayloadLoader {
         checkExTable();
         List<String> metadata = readModinfo();
         // xen/common/livepatch.c: xen_build_id_dep
-        if (!hv.offline() && !hv.xen().buildId().equals(xenDepends)) {
+        if (!hv.offline() && !hv.xenBuildId().equals(xenDepends)) {
             throw reject(RejectReason.XEN_BUILD_ID_MISMATCH, "check against hypervisor build-id failed: .livepatch.xen_depends is "
-                    + xenDepends.toHex() + ", the hypervisor's is " + hv.xen().buildId().toHex());
+                    + xenDepends.toHex() + ", the hypervisor's is " + hv.xenBuildId().toHex());
         }
         List<PayloadSymbol> symbols = buildSymbolTable(funcs);
         return new LoadedPayload(name, data.length, layout, relocations, funcs, hooks, buildId, depends, xenDepends, symbols,
@@ -194,7 +194,7 @@ final class PayloadLoader {
                                 + " (not in the hypervisor's symbol table nor a new symbol of a loaded payload)");
                     }
                     symUnresolved[i] = true;
-                } else if (hv.xen() != null && hv.xen().isAmbiguous(s.name())) {
+                } else if (hv.xenSymbols() != null && hv.xenSymbols().isAmbiguous(s.name())) {
                     warnings.add("symbol " + s.name() + " names several hypervisor symbols; Xen resolves it to one of them arbitrarily");
                 }
             } else if (idx == Elf.SHN_ABS) {

@@ -17,6 +17,8 @@ import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.LinkFixture;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Each hypervisor check on its own: a good payload is changed in one way and exactly that

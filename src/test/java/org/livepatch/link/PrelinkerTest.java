@@ -26,6 +26,8 @@ import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.LinkFixture;
+import org.livepatch.xen.XenSymbolTable;
 
 /** Prelinking a payload object against the fixture image: every undefined symbol to its nm address, old_addr filled, errors. */
 class PrelinkerTest {

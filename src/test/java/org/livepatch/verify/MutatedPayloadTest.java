@@ -20,6 +20,7 @@ import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.elf.RelocationTypes;
 import org.livepatch.elf.Symbol;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Xen's hello-world payload rewritten through {@link ObjectBuilder} with one defect each: every
@@ -83,7 +84,7 @@ class MutatedPayloadTest {
             b.setData(sec(b, ".livepatch.xen_depends"), Bytes.copyOf(note));
         });
         Rejection r = refused(p, RejectReason.XEN_BUILD_ID_MISMATCH, 22);
-        assertTrue(r.detail().contains(InTreePayloads.xen().buildId().toHex()), r.detail());
+        assertTrue(r.detail().contains(InTreePayloads.xen().buildId().orElseThrow().toHex()), r.detail());
     }
 
     @Test
@@ -220,7 +221,7 @@ class MutatedPayloadTest {
                 assertTrue(r.accepted(), String.valueOf(r.firstRejection()));
                 PatchFunction f = r.outcomes().get(0).payload().funcs().get(0);
                 assertEquals(4, f.patchOffset());
-                assertEquals(InTreePayloads.xen().lookup(target), f.oldAddr());
+                assertEquals(InTreePayloads.xen().runtime().lookup(target), f.oldAddr());
                 assertEquals(0xe9, f.patchBytes()[0] & 0xff);
             }
         }
@@ -229,10 +230,10 @@ class MutatedPayloadTest {
     /** The first global function of xen-syms, at least 16 bytes long, that starts with ENDBR64. */
     private static String endbrFunction() throws Exception {
         ElfFile elf = ElfReader.read(XenTree.xenSyms());
-        XenSymbols xen = InTreePayloads.xen();
+        XenSymbolTable xen = InTreePayloads.xen();
         for (Symbol s : elf.symbols()) {
-            if (s.isGlobal() && s.isFunction() && s.hasSection() && s.size() >= 16 && xen.lookup(s.name()) == s.value()) {
-                byte[] b = xen.read(s.value(), 4).orElse(null);
+            if (s.isGlobal() && s.isFunction() && s.hasSection() && s.size() >= 16 && xen.runtime().lookup(s.name()) == s.value()) {
+                byte[] b = xen.bytesAt(s.value(), 4).map(Bytes::toArray).orElse(null);
                 if (b != null && PayloadLoader.isEndbr64(b)) {
                     return s.name();
                 }

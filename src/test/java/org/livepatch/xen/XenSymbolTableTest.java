@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.elf.Elf;
 import org.livepatch.payload.FuncLayout;
+import org.livepatch.testsupport.LinkFixture;
 
 /** Lookups in a small image built from C: globals, weak, statics of the same name, a file compiled twice, the version. */
 class XenSymbolTableTest {
@@ -87,7 +88,7 @@ class XenSymbolTableTest {
         assertEquals(new HypervisorVersion(4, 17, ".5"), v);
         assertEquals(FuncLayout.V2, v.funcLayout());
         assertEquals(FuncLayout.V1, new HypervisorVersion(4, 13, "").funcLayout());
-        assertThrows(LinkException.class, () -> new HypervisorVersion(4, 6, "").funcLayout());
+        assertThrows(XenSymsException.class, () -> new HypervisorVersion(4, 6, "").funcLayout());
     }
 
     @Test
