@@ -53,6 +53,13 @@ class MutatedPayloadTest {
         return sec(b, ".livepatch.funcs").data().toArray();
     }
 
+    /** Sets one byte of the first (only) funcs entry: offsets are those of struct livepatch_func. */
+    private static void setFuncsByte(ObjectBuilder b, int offset, int value) {
+        byte[] f = funcs(b);
+        f[offset] = (byte) value;
+        b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
+    }
+
     private static LoadCheck.Report check(byte[] payload) throws Exception {
         return check(List.of(PayloadFile.of(HELLO, payload)), LoadCheck.Options.defaults());
     }
@@ -176,22 +183,14 @@ class MutatedPayloadTest {
 
     @Test
     void funcsEntryWithBadVersion() throws Exception {
-        byte[] p = mutate(b -> {
-            byte[] f = funcs(b);
-            f[32] = 1;
-            b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
-        });
+        byte[] p = mutate(b -> setFuncsByte(b, 32, 1));
         Rejection r = refused(p, RejectReason.FUNC_VERSION, 95);
         assertTrue(r.detail().contains("Wrong version (1)"), r.detail());
     }
 
     @Test
     void oldFunctionTooSmallForTheJump() throws Exception {
-        byte[] p = mutate(b -> {
-            byte[] f = funcs(b);
-            f[28] = 4;
-            b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
-        });
+        byte[] p = mutate(b -> setFuncsByte(b, 28, 4));
         Rejection r = refused(p, RejectReason.OLD_FUNCTION_TOO_SMALL, 22);
         assertTrue(r.detail().contains("xen_extra_version"), r.detail());
     }
@@ -209,9 +208,7 @@ class MutatedPayloadTest {
                     rels.add(r.offset() == 16 ? new ObjectBuilder.Rel(16, r.type(), t, 0) : r);
                 }
                 b.setRelocations(rela, rels);
-                byte[] f = funcs(b);
-                f[28] = (byte) oldSize;
-                b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
+                setFuncsByte(b, 28, oldSize);
             });
             LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0, true, false, false));
             if (oldSize == 8) {
