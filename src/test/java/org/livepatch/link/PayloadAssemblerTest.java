@@ -39,7 +39,7 @@ class PayloadAssemblerTest {
 
     @BeforeAll
     static void build() throws Exception {
-        fx = LinkFixture.build(tmp.resolve("fx"));
+        fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         xenId = LinkFixture.readelfBuildId(fx.xenSyms());
     }

@@ -40,7 +40,7 @@ class PrelinkerTest {
 
     @BeforeAll
     static void build() throws Exception {
-        fx = LinkFixture.build(tmp.resolve("fx"));
+        fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         nm = LinkFixture.nm(fx.xenSyms());
         linked = LinkFixture.ldr(tmp.resolve("linked.o"), fx.object("payload_main"), fx.object("payload_helper"));

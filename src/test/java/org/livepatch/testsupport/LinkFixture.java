@@ -18,7 +18,21 @@ public final class LinkFixture {
         this.dir = dir;
     }
 
-    public static LinkFixture build(Path dir) throws IOException, InterruptedException {
+    private static LinkFixture shared;
+
+    /**
+     * The fixture, built once per test run under {@code target/} (which {@code mvn clean} removes).
+     * The link and hypervisor-symbol tests only read it, so compiling it again for every test class
+     * would repeat the same work.
+     */
+    public static synchronized LinkFixture shared() throws IOException, InterruptedException {
+        if (shared == null) {
+            shared = build(Tools.repoRoot().resolve("target/link-fixture"));
+        }
+        return shared;
+    }
+
+    private static LinkFixture build(Path dir) throws IOException, InterruptedException {
         Tools.run(Tools.fixtures().resolve("link"), "sh", Tools.fixtures().resolve("link/build.sh").toString(), dir.toString());
         return new LinkFixture(dir);
     }

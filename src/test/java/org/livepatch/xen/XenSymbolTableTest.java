@@ -4,27 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.elf.Elf;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.testsupport.LinkFixture;
 
 /** Lookups in a small image built from C: globals, weak, statics of the same name, a file compiled twice, the version. */
 class XenSymbolTableTest {
-    @TempDir
-    static Path tmp;
     static LinkFixture fx;
     static XenSymbolTable xen;
     static Map<String, List<Long>> nm;
 
     @BeforeAll
     static void build() throws Exception {
-        fx = LinkFixture.build(tmp.resolve("fx"));
+        fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         nm = LinkFixture.nm(fx.xenSyms());
     }
