@@ -14,11 +14,11 @@ import org.livepatch.diff.DiffReportJson;
 import org.livepatch.diff.DiffResult;
 import org.livepatch.diff.Refusal;
 import org.livepatch.diff.ReportEntry;
-import org.livepatch.diff.XenSymbols;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfFormatException;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.payload.FuncLayout;
+import org.livepatch.xen.XenSymbolTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -83,7 +83,7 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
         try {
             ElfFile o = ElfReader.read(orig);
             ElfFile p = ElfReader.read(patched);
-            XenSymbols xen = new XenSymbols(ElfReader.read(xenSyms));
+            XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(xenSyms));
             r = new DiffEngine().diff(o, p, new DiffOptions(layout, xen, resolve));
         } catch (DiffInputException | ElfFormatException e) {
             throw new CommandRunner.UserError(1, e.getMessage());

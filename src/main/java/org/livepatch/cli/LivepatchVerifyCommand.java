@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import org.livepatch.elf.Bytes;
 import org.livepatch.verify.ApplyPlan;
 import org.livepatch.verify.DependencyGraph;
@@ -15,7 +16,7 @@ import org.livepatch.verify.PayloadFile;
 import org.livepatch.verify.PayloadInfo;
 import org.livepatch.verify.PayloadOutcome;
 import org.livepatch.verify.Rejection;
-import org.livepatch.verify.XenSymbols;
+import org.livepatch.xen.XenSymbolTable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,13 +78,39 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         List<Path> payloads;
 
         LoadCheck.Report run() throws IOException {
-            XenSymbols xen = XenSymbols.read(xenSyms);
+            XenSymbolTable xen = LoadCheck.readHypervisor(xenSyms);
             List<PayloadFile> files = new ArrayList<>();
             for (Path p : payloads) {
                 files.add(PayloadFile.read(p));
             }
             return LoadCheck.check(xen, files, new LoadCheck.Options(parseAddress(base), uploadOnly, nodeps, replace));
         }
+
+        /**
+         * Loads the stack and prints its apply plan: as JSON with {@code --json} (relocations
+         * included when asked), else as {@code text} prints it. Returns the exit code.
+         */
+        int printPlan(CommandSpec spec, boolean relocationsInJson, BiConsumer<ApplyPlan, PrintWriter> text) throws IOException {
+            LoadCheck.Report report = run();
+            PrintWriter out = spec.commandLine().getOut();
+            ApplyPlan plan = new ApplyPlan(report);
+            if (json) {
+                out.print(plan.toJson(relocationsInJson));
+            } else {
+                text.accept(plan, out);
+            }
+            out.flush();
+            return exitCode(report.outcomes());
+        }
+    }
+
+    /** Each payload read on its own, with no hypervisor (what {@code info} and {@code deps} need). */
+    static List<PayloadOutcome> inspect(List<Path> payloads) throws IOException {
+        List<PayloadOutcome> outcomes = new ArrayList<>();
+        for (Path p : payloads) {
+            outcomes.add(LoadCheck.inspect(PayloadFile.read(p)));
+        }
+        return outcomes;
     }
 
     static long parseAddress(String s) {
@@ -127,16 +154,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            LoadCheck.Report report = stack.run();
-            PrintWriter out = spec.commandLine().getOut();
-            ApplyPlan plan = new ApplyPlan(report);
-            if (stack.json) {
-                out.print(plan.toJson(false));
-            } else {
-                plan.printVerdicts(out);
-            }
-            out.flush();
-            return exitCode(report.outcomes());
+            return stack.printPlan(spec, false, ApplyPlan::printVerdicts);
         }
     }
 
@@ -154,16 +172,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            LoadCheck.Report report = stack.run();
-            PrintWriter out = spec.commandLine().getOut();
-            ApplyPlan plan = new ApplyPlan(report);
-            if (stack.json) {
-                out.print(plan.toJson(relocations));
-            } else {
-                plan.print(out, relocations);
-            }
-            out.flush();
-            return exitCode(report.outcomes());
+            return stack.printPlan(spec, relocations, (plan, out) -> plan.print(out, relocations));
         }
     }
 
@@ -181,10 +190,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            List<PayloadOutcome> outcomes = new ArrayList<>();
-            for (Path p : payloads) {
-                outcomes.add(LoadCheck.inspect(PayloadFile.read(p)));
-            }
+            List<PayloadOutcome> outcomes = inspect(payloads);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.print(PayloadInfo.toJson(outcomes));
@@ -226,7 +232,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         public Integer call() throws IOException {
             Bytes xenId;
             if (hypervisor.xenSyms != null) {
-                xenId = XenSymbols.read(hypervisor.xenSyms).buildId();
+                xenId = LoadCheck.readHypervisor(hypervisor.xenSyms).buildId().orElseThrow();
             } else {
                 try {
                     xenId = Bytes.copyOf(HexFormat.of().parseHex(hypervisor.buildId.trim().toLowerCase()));
@@ -234,10 +240,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
                     throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--xen-build-id must be hex digits, not " + hypervisor.buildId);
                 }
             }
-            List<PayloadOutcome> outcomes = new ArrayList<>();
-            for (Path p : payloads) {
-                outcomes.add(LoadCheck.inspect(PayloadFile.read(p)));
-            }
+            List<PayloadOutcome> outcomes = inspect(payloads);
             String replaceName = replace == null ? null : PayloadFile.nameOf(Path.of(replace));
             DependencyGraph graph = DependencyGraph.of(xenId, outcomes);
             DependencyGraph.Analysis a = graph.analyse(replaceName);

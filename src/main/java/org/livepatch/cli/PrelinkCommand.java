@@ -12,8 +12,9 @@ import org.livepatch.elf.ElfReader;
 import org.livepatch.link.HypervisorLimits;
 import org.livepatch.link.LinkException;
 import org.livepatch.link.Prelinker;
-import org.livepatch.link.XenSymbolTable;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.xen.XenSymbolTable;
+import org.livepatch.xen.XenSymsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,7 +74,7 @@ public final class PrelinkCommand implements Callable<Integer> {
             AtomicFile.write(out, bytes);
             err.flush();
             return 0;
-        } catch (LinkException e) {
+        } catch (LinkException | XenSymsException e) {
             throw new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, e.getMessage());
         }
     }

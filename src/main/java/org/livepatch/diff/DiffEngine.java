@@ -9,6 +9,10 @@ import org.livepatch.elf.Elf;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfHeader;
 import org.livepatch.payload.FuncLayout;
+import org.livepatch.xen.HypervisorVersion;
+import org.livepatch.xen.XenSymbol;
+import org.livepatch.xen.XenSymbolTable;
+import org.livepatch.xen.XenSymsException;
 
 /**
  * create-diff-object as a library: from the original and patched object of one translation unit,
@@ -118,9 +122,12 @@ public final class DiffEngine {
 
         FuncLayout layout = options.layout();
         if (layout == null && options.xen() != null) {
-            layout = options.xen().detectLayout();
-            if (layout != null) {
-                report.add(new ReportEntry("note", "layout", "Xen " + options.xen().version() + " in xen-syms: payload version " + layout.version()));
+            try {
+                HypervisorVersion v = options.xen().version();
+                layout = v.payloadLayout();
+                report.add(new ReportEntry("note", "layout", "Xen " + v.major() + "." + v.minor() + " in xen-syms: payload version " + layout.version()));
+            } catch (XenSymsException e) {
+                // The version is unreadable: version 2 is assumed below, as the note says.
             }
         }
         if (layout == null) {
@@ -198,11 +205,11 @@ public final class DiffEngine {
         long room;
         long addr = 0;
         Bytes start;
-        XenSymbols xen = options.xen();
+        XenSymbolTable xen = options.xen();
         if (xen != null) {
-            XenSymbols.Found f;
+            XenSymbol f;
             if (twin.symbol().isLocal()) {
-                List<XenSymbols.Found> l = xen.locals(twin.file(), twin.symbol().name());
+                List<XenSymbol> l = xen.locals(twin.file(), twin.symbol().name());
                 if (l.size() != 1) {
                     refusals.add(new Refusal(obj, twin.symbol().name(), l.isEmpty()
                             ? "no local symbol " + twin.symbol().name() + " after STT_FILE " + twin.file() + " in xen-syms; is it the hypervisor this object was built for?"
@@ -211,7 +218,7 @@ public final class DiffEngine {
                 }
                 f = l.get(0);
             } else {
-                f = xen.global(twin.symbol().name());
+                f = strongest(xen.globals(twin.symbol().name()));
                 if (f == null) {
                     refusals.add(new Refusal(obj, twin.symbol().name(), "no global symbol " + twin.symbol().name()
                             + " in xen-syms; is it the hypervisor this object was built for?"));
@@ -219,8 +226,8 @@ public final class DiffEngine {
                 }
             }
             size = f.size();
-            room = xen.roomAt(f);
-            start = xen.bytesAt(f.address(), 4);
+            room = xen.extentOf(f);
+            start = xen.bytesAt(f.address(), 4).orElse(null);
             if (options.resolveOldAddresses()) {
                 addr = f.address();
             }
@@ -247,6 +254,22 @@ public final class DiffEngine {
             }
         }
         return new FuncEntry(name, u, addr, oldSize);
+    }
+
+    /**
+     * The definition of a global an old function's size is taken from: the STB_GLOBAL one (the last,
+     * should there be several) over a weak one, else the first. A linked xen-syms holds one
+     * definition per global name, so this only matters for a hand-made image; unlike the link
+     * stage, which refuses such a name as ambiguous, create-diff-object has always picked one.
+     */
+    private static XenSymbol strongest(List<XenSymbol> definitions) {
+        XenSymbol chosen = null;
+        for (XenSymbol x : definitions) {
+            if (chosen == null || x.bind() == Elf.STB_GLOBAL) {
+                chosen = x;
+            }
+        }
+        return chosen;
     }
 
     private static void checkHeaders(ElfFile a, ElfFile b) {

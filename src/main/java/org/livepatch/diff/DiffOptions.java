@@ -1,6 +1,7 @@
 package org.livepatch.diff;
 
 import org.livepatch.payload.FuncLayout;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * @param layout              the livepatch_func layout; null to detect it from {@code xen}
@@ -10,7 +11,7 @@ import org.livepatch.payload.FuncLayout;
  * @param resolveOldAddresses write old_addr from {@code xen} instead of leaving it for the
  *                            hypervisor to resolve by name
  */
-public record DiffOptions(FuncLayout layout, XenSymbols xen, boolean resolveOldAddresses) {
+public record DiffOptions(FuncLayout layout, XenSymbolTable xen, boolean resolveOldAddresses) {
     public static DiffOptions defaults() {
         return new DiffOptions(null, null, false);
     }

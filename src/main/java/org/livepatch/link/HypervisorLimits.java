@@ -18,6 +18,10 @@ import org.livepatch.elf.Section;
 import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.xen.SymbolLookupException;
+import org.livepatch.xen.XenSymbol;
+import org.livepatch.xen.XenSymbolTable;
+import org.livepatch.xen.XenSymsException;
 
 /**
  * The checks an x86_64 Xen (4.14 to 4.17 and later, payload version 2; 4.7 to 4.13 with version
@@ -58,7 +62,7 @@ public final class HypervisorLimits {
         String v;
         try {
             v = "Xen " + xen.version();
-        } catch (LinkException e) {
+        } catch (XenSymsException e) {
             v = "the hypervisor of " + xen.path();
         }
         this.target = v;

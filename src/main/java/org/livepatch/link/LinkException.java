@@ -1,5 +1,7 @@
 package org.livepatch.link;
 
+import org.livepatch.xen.XenSymsException;
+
 /**
  * A failure of the link stage the user can act on: a missing or ambiguous hypervisor symbol, a
  * payload the hypervisor would refuse, an unreadable hypervisor version. The message is one line
@@ -9,5 +11,10 @@ package org.livepatch.link;
 public class LinkException extends Exception {
     public LinkException(String message) {
         super(message);
+    }
+
+    /** xen-syms could not answer what linking needed (a symbol, the version, the build-id). */
+    public LinkException(XenSymsException cause) {
+        super(cause.getMessage(), cause);
     }
 }

@@ -22,6 +22,8 @@ import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.elf.Section;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.xen.XenSymbolTable;
+import org.livepatch.xen.XenSymsException;
 
 /**
  * Turns the per-object outputs of create-diff-object into one {@code .livepatch} payload:
@@ -162,8 +164,14 @@ public final class PayloadAssembler {
                 }
             }
         }
-        FuncLayout layout = xen.version().funcLayout();
-        BuildIdNote xenId = options.xenDepends().orElse(new BuildIdNote(xen.requireBuildId()));
+        FuncLayout layout;
+        BuildIdNote xenId;
+        try {
+            layout = xen.version().funcLayout();
+            xenId = options.xenDepends().orElse(new BuildIdNote(xen.requireBuildId()));
+        } catch (XenSymsException e) {
+            throw new LinkException(e);
+        }
         BuildIdNote depends = options.depends().orElse(xenId);
 
         Path tmp = Files.createTempDirectory("lpb-assemble");

@@ -3,6 +3,7 @@ package org.livepatch.link;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
@@ -10,6 +11,10 @@ import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.xen.SymbolLookupException;
+import org.livepatch.xen.XenSymbol;
+import org.livepatch.xen.XenSymbolTable;
+import org.livepatch.xen.XenSymsException;
 
 /**
  * Resolves a payload's references to the hypervisor ahead of time, so that loading it needs no
@@ -105,7 +110,12 @@ public final class Prelinker {
         List<String> left = new ArrayList<>();
         ObjectBuilder.Sec funcs = find(b, PayloadSections.FUNCS);
         if (funcs != null && funcs.type() != Elf.SHT_NOBITS) {
-            FuncLayout layout = xen.version().funcLayout();
+            FuncLayout layout;
+            try {
+                layout = xen.version().funcLayout();
+            } catch (XenSymsException e) {
+                throw new LinkException(e);
+            }
             ObjectBuilder.Sec rela = relaFor(b, funcs);
             List<ObjectBuilder.Rel> rels = rela == null ? List.of() : rela.relocations();
             byte[] data = funcs.data().toArray();
@@ -119,7 +129,12 @@ public final class Prelinker {
                 if (name == null) {
                     continue; // no name: nothing to look up (the hypervisor would refuse it; HypervisorLimits says so)
                 }
-                var x = xen.find(name);
+                Optional<XenSymbol> x;
+                try {
+                    x = xen.find(name);
+                } catch (SymbolLookupException.Ambiguous e) {
+                    throw new LinkException(e);
+                }
                 if (x.isEmpty()) {
                     left.add(name);
                     debug.accept("old_addr of " + name + " left for the load-time lookup: not a hypervisor symbol");

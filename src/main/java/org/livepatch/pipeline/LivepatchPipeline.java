@@ -28,7 +28,6 @@ import org.livepatch.diff.DiffOptions;
 import org.livepatch.diff.DiffReportJson;
 import org.livepatch.diff.DiffResult;
 import org.livepatch.diff.Refusal;
-import org.livepatch.diff.XenSymbols;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfFormatException;
 import org.livepatch.elf.ElfReader;
@@ -37,11 +36,11 @@ import org.livepatch.io.Json;
 import org.livepatch.link.BuildIdNote;
 import org.livepatch.link.LinkException;
 import org.livepatch.link.PayloadAssembler;
-import org.livepatch.link.XenSymbolTable;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PatchFunction;
 import org.livepatch.verify.PayloadFile;
 import org.livepatch.verify.PayloadOutcome;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * livepatch-build from top to bottom, in the order of upstream's script: check the request,
@@ -79,7 +78,7 @@ public final class LivepatchPipeline {
         // --- create-diff-object on every changed object ---------------------------------------
         clock.start(STAGE_DIFF, built.objects().changed().size(), null);
         ElfFile xenElf = readXenSyms(xenSyms);
-        DiffOptions diffOptions = new DiffOptions(null, new XenSymbols(xenElf), checked.request().prelink());
+        DiffOptions diffOptions = new DiffOptions(null, XenSymbolTable.of(xenElf), checked.request().prelink());
         DiffEngine engine = new DiffEngine();
         List<Path> payloadObjects = new ArrayList<>();
         List<Refusal> refusals = new ArrayList<>();
@@ -176,7 +175,7 @@ public final class LivepatchPipeline {
             // A payload stacked on another one can only be applied on top of it; checked alone it
             // is verified for upload and with the dependency rule waived.
             LoadCheck.Options vopts = new LoadCheck.Options(0, false, stacked, false);
-            var report = LoadCheck.check(org.livepatch.verify.XenSymbols.read(xenSyms),
+            var report = LoadCheck.check(LoadCheck.readHypervisor(xenSyms),
                     List.of(PayloadFile.of(checked.patchName(), payload.bytes().toArray())), vopts);
             outcome = report.outcomes().get(0);
             if (!report.accepted()) {

@@ -5,6 +5,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.livepatch.elf.Bytes;
+import org.livepatch.xen.RuntimeSymbolTable;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * The state of a running Xen 4.17.5 that matters to live patching, simulated: the hypervisor's
@@ -21,7 +24,8 @@ final class HypervisorModel {
     static final long XEN_VIRT_START = 0xffff82d040000000L;
     static final long XEN_VIRT_SIZE = 1L << 30;
 
-    private final XenSymbols xen;
+    private final XenSymbolTable xen;
+    private final Bytes xenBuildId;
     private final List<LoadedPayload> loaded = new ArrayList<>();
     private final List<LoadedPayload> applied = new ArrayList<>();
     private final Map<LoadedPayload, Boolean> reverted = new HashMap<>();
@@ -29,8 +33,11 @@ final class HypervisorModel {
     private final Map<LoadedPayload, Map<Long, Byte>> savedBytes = new HashMap<>();
     private long nextBase;
 
-    HypervisorModel(XenSymbols xen, long firstBase) {
+    HypervisorModel(XenSymbolTable xen, long firstBase) {
         this.xen = xen;
+        // LoadCheck.readHypervisor refuses an image without one: Xen itself cannot live patch then.
+        this.xenBuildId = xen == null ? null : xen.buildId().orElseThrow(
+                () -> new IllegalArgumentException(xen.path() + ": no GNU build-id note"));
         this.nextBase = firstBase;
     }
 
@@ -40,8 +47,9 @@ final class HypervisorModel {
      * allocation bitmap fills its first pages and vm_alloc (xen/common/vmap.c) leaves one guard
      * page before each allocation. Other allocations at boot could move this; {@code --base} overrides.
      */
-    static long defaultBase(XenSymbols xen) {
-        long start = xen == null || xen.vmapStart() == 0 ? XEN_VIRT_START + (6L << 20) : PayloadLayout.pageAlign(xen.vmapStart());
+    static long defaultBase(XenSymbolTable xen) {
+        long vmapStart = xen == null ? 0 : xen.runtime().lookup("__2M_rwdata_end");
+        long start = vmapStart == 0 ? XEN_VIRT_START + (6L << 20) : PayloadLayout.pageAlign(vmapStart);
         long pages = Math.max(0, (XEN_VIRT_START + XEN_VIRT_SIZE - start) / PayloadLayout.PAGE_SIZE);
         long bitmapPages = (pages / 8 + PayloadLayout.PAGE_SIZE - 1) / PayloadLayout.PAGE_SIZE;
         return start + (bitmapPages + 1) * PayloadLayout.PAGE_SIZE;
@@ -51,8 +59,14 @@ final class HypervisorModel {
         return xen == null;
     }
 
-    XenSymbols xen() {
-        return xen;
+    /** The hypervisor's run-time symbol table; null offline. */
+    RuntimeSymbolTable xenSymbols() {
+        return xen == null ? null : xen.runtime();
+    }
+
+    /** The hypervisor's build-id; null offline. */
+    Bytes xenBuildId() {
+        return xenBuildId;
     }
 
     List<LoadedPayload> loaded() {
@@ -72,7 +86,7 @@ final class HypervisorModel {
 
     Resolution lookup(String name) {
         if (xen != null) {
-            long v = xen.lookup(name);
+            long v = xen.runtime().lookup(name);
             if (v != 0) {
                 return new Resolution(v, "xen-syms");
             }
@@ -90,7 +104,7 @@ final class HypervisorModel {
     byte[] read(long addr, int len) {
         byte[] b = null;
         if (xen != null) {
-            b = xen.read(addr, len).orElse(null);
+            b = xen.bytesAt(addr, len).map(Bytes::toArray).orElse(null);
         }
         for (int i = 0; b == null && i < loaded.size(); i++) {
             b = loaded.get(i).memory().read(addr, len);
@@ -136,7 +150,7 @@ final class HypervisorModel {
             if (xen == null) {
                 return null;
             }
-            want = xen.buildId().toArray();
+            want = xenBuildId.toArray();
             against = "hypervisor";
         } else {
             LoadedPayload top = applied.get(applied.size() - 1);

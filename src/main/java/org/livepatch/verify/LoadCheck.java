@@ -1,7 +1,13 @@
 package org.livepatch.verify;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.livepatch.elf.ElfFile;
+import org.livepatch.elf.ElfFormatException;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Verifies payloads the way Xen 4.17.5 takes them, as a stack: each is uploaded
@@ -41,8 +47,20 @@ public final class LoadCheck {
         }
     }
 
-    /** Verifies {@code payloads} in order against {@code xen}. */
-    public static Report check(XenSymbols xen, List<PayloadFile> payloads, Options options) {
+    /**
+     * Reads the hypervisor payloads are verified against. It must have a GNU build-id note: a bad
+     * input like a malformed ELF (the link stage words the same rule as a link failure instead).
+     */
+    public static XenSymbolTable readHypervisor(Path xenSyms) throws IOException {
+        ElfFile elf = ElfReader.read(xenSyms);
+        if (elf.buildId().isEmpty()) {
+            throw new ElfFormatException(xenSyms, "notes", 0, "no GNU build-id note: a hypervisor without a build-id cannot take live patches");
+        }
+        return XenSymbolTable.of(elf);
+    }
+
+    /** Verifies {@code payloads} in order against {@code xen}, which must have a build-id. */
+    public static Report check(XenSymbolTable xen, List<PayloadFile> payloads, Options options) {
         long base = options.base() != 0 ? options.base() : HypervisorModel.defaultBase(xen);
         HypervisorModel hv = new HypervisorModel(xen, base);
         List<PayloadOutcome> outcomes = new ArrayList<>();

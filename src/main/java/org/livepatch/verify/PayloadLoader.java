@@ -87,9 +87,9 @@ final class PayloadLoader {
         checkExTable();
         List<String> metadata = readModinfo();
         // xen/common/livepatch.c: xen_build_id_dep
-        if (!hv.offline() && !hv.xen().buildId().equals(xenDepends)) {
+        if (!hv.offline() && !hv.xenBuildId().equals(xenDepends)) {
             throw reject(RejectReason.XEN_BUILD_ID_MISMATCH, "check against hypervisor build-id failed: .livepatch.xen_depends is "
-                    + xenDepends.toHex() + ", the hypervisor's is " + hv.xen().buildId().toHex());
+                    + xenDepends.toHex() + ", the hypervisor's is " + hv.xenBuildId().toHex());
         }
         List<PayloadSymbol> symbols = buildSymbolTable(funcs);
         return new LoadedPayload(name, data.length, layout, relocations, funcs, hooks, buildId, depends, xenDepends, symbols,
@@ -194,7 +194,7 @@ final class PayloadLoader {
                                 + " (not in the hypervisor's symbol table nor a new symbol of a loaded payload)");
                     }
                     symUnresolved[i] = true;
-                } else if (hv.xen() != null && hv.xen().isAmbiguous(s.name())) {
+                } else if (hv.xenSymbols() != null && hv.xenSymbols().isAmbiguous(s.name())) {
                     warnings.add("symbol " + s.name() + " names several hypervisor symbols; Xen resolves it to one of them arbitrarily");
                 }
             } else if (idx == Elf.SHN_ABS) {
@@ -358,9 +358,7 @@ final class PayloadLoader {
             return List.of();
         }
         int size = FuncLayout.V2.size();
-        if (Long.remainderUnsigned(sec.size(), size) != 0) {
-            throw reject(RejectReason.FUNCS_SIZE, "Wrong size " + sec.size() + " of " + sec.name() + " (must be multiple of " + size + ")");
-        }
+        requireWholeEntries(sec, size, RejectReason.FUNCS_SIZE);
         PlacedSection placed = loadedSection(sec);
         byte[] b = memory.section(sec.index());
         List<PatchFunction> funcs = new ArrayList<>();
@@ -526,9 +524,7 @@ final class PayloadLoader {
                 continue;
             }
             boolean multi = n.equals(PayloadSections.HOOK_LOAD) || n.equals(PayloadSections.HOOK_UNLOAD);
-            if (Long.remainderUnsigned(s.size(), PayloadSections.HOOK_ENTRY_SIZE) != 0) {
-                throw reject(RejectReason.HOOK_SECTION_SIZE, "Wrong size " + s.size() + " of " + n + " (must be multiple of 8)");
-            }
+            requireWholeEntries(s, PayloadSections.HOOK_ENTRY_SIZE, RejectReason.HOOK_SECTION_SIZE);
             if (!multi && s.size() != PayloadSections.HOOK_ENTRY_SIZE) {
                 throw reject(RejectReason.HOOK_SECTION_SIZE, n + " holds " + s.size() / 8 + " pointers; a single hook section holds exactly one");
             }
@@ -579,6 +575,14 @@ final class PayloadLoader {
         return Bytes.copyOf(id);
     }
 
+    // xen/common/livepatch.c: section_ok. Xen checks every table section it reads the same way; the
+    // reason differs only so that a refusal names the table.
+    private void requireWholeEntries(SectionHeader s, long entrySize, RejectReason reason) throws PayloadRejectedException {
+        if (Long.remainderUnsigned(s.size(), entrySize) != 0) {
+            throw reject(reason, "Wrong size " + s.size() + " of " + s.name() + " (must be multiple of " + entrySize + ")");
+        }
+    }
+
     // xen/common/livepatch.c: prepare_payload (.bug_frames.N, BUGFRAME_NR = 4 on x86)
     private void checkBugFrames() throws PayloadRejectedException {
         for (int i = 0; i < 4; i++) {
@@ -586,9 +590,7 @@ final class PayloadLoader {
             if (s == null) {
                 continue;
             }
-            if (Long.remainderUnsigned(s.size(), BUG_FRAME_SIZE) != 0) {
-                throw reject(RejectReason.BUG_FRAMES_SIZE, "Wrong size " + s.size() + " of " + s.name() + " (must be multiple of " + BUG_FRAME_SIZE + ")");
-            }
+            requireWholeEntries(s, BUG_FRAME_SIZE, RejectReason.BUG_FRAMES_SIZE);
             loadedSection(s);
         }
     }
@@ -599,9 +601,7 @@ final class PayloadLoader {
         if (s == null) {
             return;
         }
-        if (Long.remainderUnsigned(s.size(), ALT_INSTR_SIZE) != 0) {
-            throw reject(RejectReason.ALTERNATIVES_INVALID, "Wrong size " + s.size() + " of .altinstructions (must be multiple of " + ALT_INSTR_SIZE + ")");
-        }
+        requireWholeEntries(s, ALT_INSTR_SIZE, RejectReason.ALTERNATIVES_INVALID);
         if (s.size() == 0) {
             return;
         }
@@ -639,9 +639,7 @@ final class PayloadLoader {
         if (s == null) {
             return;
         }
-        if (Long.remainderUnsigned(s.size(), EX_TABLE_ENTRY_SIZE) != 0) {
-            throw reject(RejectReason.EX_TABLE_SIZE, "Wrong size " + s.size() + " of .ex_table (must be multiple of " + EX_TABLE_ENTRY_SIZE + ")");
-        }
+        requireWholeEntries(s, EX_TABLE_ENTRY_SIZE, RejectReason.EX_TABLE_SIZE);
         loadedSection(s);
     }
 

@@ -27,6 +27,8 @@ import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
 import org.livepatch.testsupport.Tools;
+import org.livepatch.xen.XenSymbol;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Every case of {@code xen-src-fixtures/diff}, compiled with gcc and diffed in-process: the
@@ -54,7 +56,7 @@ class DiffFixtureTest {
         for (int v = 0; v < c.variants().size(); v++) {
             Path work = tmp.resolve(c.name() + "-" + v);
             FixtureCase.Build b = c.build(work, v);
-            XenSymbols xen = new XenSymbols(ElfReader.read(b.xenSyms()));
+            XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(b.xenSyms()));
             DiffResult r = new DiffEngine().diff(ElfReader.read(b.orig()), ElfReader.read(b.patched()), new DiffOptions(null, xen, false));
             changed.addAll(r.changedFunctions());
             added.addAll(r.newFunctions());
@@ -83,7 +85,7 @@ class DiffFixtureTest {
     }
 
     /** The payload is a valid relocatable object and its funcs section matches the result. */
-    static void checkPayload(Path work, DiffResult r, XenSymbols xen) throws Exception {
+    static void checkPayload(Path work, DiffResult r, XenSymbolTable xen) throws Exception {
         Path out = work.resolve("payload.o");
         Files.write(out, r.output());
         Tools.run(null, "readelf", "-W", "-S", "-s", "-r", out.toString());
@@ -96,10 +98,8 @@ class DiffFixtureTest {
             LivepatchFunc f = LivepatchFunc.decode(funcs.data(), i, r.layout());
             assertEquals(r.layout().version(), f.version());
             String plain = names.get(i).contains("#") ? names.get(i).substring(names.get(i).indexOf('#') + 1) : names.get(i);
-            XenSymbols.Found old = xen.global(plain);
-            if (old == null) {
-                old = xen.locals(names.get(i).substring(0, names.get(i).indexOf('#')), plain).get(0);
-            }
+            List<XenSymbol> globals = xen.globals(plain);
+            XenSymbol old = globals.isEmpty() ? xen.locals(names.get(i).substring(0, names.get(i).indexOf('#')), plain).get(0) : globals.get(0);
             assertTrue(f.oldSize() >= old.size(), names.get(i) + ": old_size " + f.oldSize() + " below xen-syms size " + old.size());
             assertTrue(f.oldSize() >= 5, names.get(i) + ": old_size " + f.oldSize() + " cannot hold a jump");
             assertEquals(0, f.oldAddr(), "old_addr is left for the hypervisor to resolve");

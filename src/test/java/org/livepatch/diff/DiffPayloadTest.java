@@ -18,6 +18,7 @@ import org.livepatch.elf.Section;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.xen.XenSymbolTable;
 
 /** What the payloads of particular fixtures hold, and the command line's exit codes and report. */
 class DiffPayloadTest {
@@ -31,7 +32,7 @@ class DiffPayloadTest {
 
     private ElfFile payload(String name, FixtureCase.Build b) throws Exception {
         DiffResult r = new DiffEngine().diff(ElfReader.read(b.orig()), ElfReader.read(b.patched()),
-                new DiffOptions(null, new XenSymbols(ElfReader.read(b.xenSyms())), false));
+                new DiffOptions(null, XenSymbolTable.of(ElfReader.read(b.xenSyms())), false));
         assertEquals(DiffResult.Status.CHANGES, r.status(), r.refusals().toString());
         Path out = tmp.resolve(name + ".payload.o");
         Files.write(out, r.output());

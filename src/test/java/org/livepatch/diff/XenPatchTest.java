@@ -22,6 +22,7 @@ import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Real patches on the real Xen 4.17.5 tree. The reference tree is copied (never touched), one
@@ -36,7 +37,7 @@ class XenPatchTest {
     static Path ref;
     static Path copy;
     static List<String> buildEnv;
-    static XenSymbols xen;
+    static XenSymbolTable xen;
 
     @BeforeAll
     static void copyTree() throws Exception {
@@ -47,7 +48,7 @@ class XenPatchTest {
         buildEnv = List.of("XEN_BUILD_DATE=" + define(compileH, "XEN_COMPILE_DATE"), "XEN_BUILD_TIME=" + define(compileH, "XEN_COMPILE_TIME"),
                 "XEN_WHOAMI=" + define(compileH, "XEN_COMPILE_BY"), "XEN_DOMAIN=" + define(compileH, "XEN_COMPILE_DOMAIN"),
                 "XEN_BUILD_HOST=" + define(compileH, "XEN_COMPILE_HOST"));
-        xen = new XenSymbols(ElfReader.read(XenTree.xenSyms()));
+        xen = XenSymbolTable.of(ElfReader.read(XenTree.xenSyms()));
     }
 
     private static String define(String header, String name) {

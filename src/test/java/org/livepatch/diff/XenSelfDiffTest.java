@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Every object of the real Xen 4.17.5 build diffed against itself must be "no change" (upstream
@@ -23,7 +24,7 @@ class XenSelfDiffTest {
     @Test
     void everyObjectAgainstItselfIsNoChange() throws Exception {
         List<Path> objects = XenTree.objects();
-        XenSymbols xen = new XenSymbols(ElfReader.read(XenTree.xenSyms()));
+        XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(XenTree.xenSyms()));
         List<String> failures = new ArrayList<>();
         int diffed = 0;
         List<Object[]> times = new ArrayList<>();

@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
 import org.livepatch.elf.ElfFile;
@@ -17,21 +16,21 @@ import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.LinkFixture;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Each hypervisor check on its own: a good payload is changed in one way and exactly that
  * problem must be reported (and nothing for the good one).
  */
 class HypervisorLimitsTest {
-    @TempDir
-    static Path tmp;
     static XenSymbolTable xen;
     static ElfFile good;
     static HypervisorLimits limits;
 
     @BeforeAll
     static void build() throws Exception {
-        LinkFixture fx = LinkFixture.build(tmp.resolve("fx"));
+        LinkFixture fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         var p = new PayloadAssembler(xen).assemble(List.of(fx.object("payload_main"), fx.object("payload_helper")), "good",
                 PayloadAssembler.Options.defaults());

@@ -25,7 +25,9 @@ import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.Tools;
+import org.livepatch.xen.XenSymbolTable;
 
 /** Payloads assembled from the fixture's create-diff-object-like objects, checked with readelf and nm. */
 class PayloadAssemblerTest {
@@ -37,7 +39,7 @@ class PayloadAssemblerTest {
 
     @BeforeAll
     static void build() throws Exception {
-        fx = LinkFixture.build(tmp.resolve("fx"));
+        fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         xenId = LinkFixture.readelfBuildId(fx.xenSyms());
     }

@@ -26,6 +26,8 @@ import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.LinkFixture;
+import org.livepatch.xen.XenSymbolTable;
 
 /** Prelinking a payload object against the fixture image: every undefined symbol to its nm address, old_addr filled, errors. */
 class PrelinkerTest {
@@ -38,7 +40,7 @@ class PrelinkerTest {
 
     @BeforeAll
     static void build() throws Exception {
-        fx = LinkFixture.build(tmp.resolve("fx"));
+        fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         nm = LinkFixture.nm(fx.xenSyms());
         linked = LinkFixture.ldr(tmp.resolve("linked.o"), fx.object("payload_main"), fx.object("payload_helper"));

@@ -21,7 +21,9 @@ import org.livepatch.elf.Section;
 import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /** Xen 4.17.5's own example payloads ({@code make -C xen tests}) as the reference for our checks and our assembly. */
 @Tag("xen")

@@ -22,7 +22,6 @@ import org.livepatch.elf.ElfReader;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
-import org.livepatch.verify.XenSymbols;
 
 /**
  * The whole pipeline on the bundled minixen tree: a payload for a hypervisor built separately
@@ -67,7 +66,7 @@ class LivepatchPipelineTest {
         }
         assertEquals(before, BuildFixtures.checksums(src), "SRC is byte-identical after the run");
 
-        var report = LoadCheck.check(XenSymbols.read(xenSyms), List.of(PayloadFile.read(r.payload())), LoadCheck.Options.defaults());
+        var report = LoadCheck.check(LoadCheck.readHypervisor(xenSyms), List.of(PayloadFile.read(r.payload())), LoadCheck.Options.defaults());
         assertTrue(report.accepted(), "our loader accepts it: " + report.firstRejection());
         String json = Files.readString(r.report());
         assertTrue(json.contains("\"build_id\": \"" + r.buildId() + "\""), json);
@@ -94,7 +93,7 @@ class LivepatchPipelineTest {
                 .outputDir(tmp.resolve("out-second")).depends(first.buildId()).xenSyms(xenSyms).build(), Progress.NONE);
         assertEquals(first.buildId(), second.depends());
         assertEquals(buildId(xenSyms), second.xenDepends());
-        var report = LoadCheck.check(XenSymbols.read(xenSyms),
+        var report = LoadCheck.check(LoadCheck.readHypervisor(xenSyms),
                 List.of(PayloadFile.read(first.payload()), PayloadFile.read(second.payload())), LoadCheck.Options.defaults());
         assertTrue(report.accepted(), "the stack loads in order: " + report.firstRejection());
     }

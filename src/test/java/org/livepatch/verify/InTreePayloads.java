@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /** Xen's own example payloads ({@code make -C xen tests}) of the reference tree, and its xen-syms. */
 final class InTreePayloads {
@@ -29,11 +30,11 @@ final class InTreePayloads {
         }
     }
 
-    private static XenSymbols xen;
+    private static XenSymbolTable xen;
 
-    static synchronized XenSymbols xen() throws IOException {
+    static synchronized XenSymbolTable xen() throws IOException {
         if (xen == null) {
-            xen = XenSymbols.read(XenTree.xenSyms());
+            xen = LoadCheck.readHypervisor(XenTree.xenSyms());
         }
         return xen;
     }

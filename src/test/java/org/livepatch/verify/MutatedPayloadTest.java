@@ -20,6 +20,7 @@ import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.elf.RelocationTypes;
 import org.livepatch.elf.Symbol;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Xen's hello-world payload rewritten through {@link ObjectBuilder} with one defect each: every
@@ -50,6 +51,13 @@ class MutatedPayloadTest {
 
     private static byte[] funcs(ObjectBuilder b) {
         return sec(b, ".livepatch.funcs").data().toArray();
+    }
+
+    /** Sets one byte of the first (only) funcs entry: offsets are those of struct livepatch_func. */
+    private static void setFuncsByte(ObjectBuilder b, int offset, int value) {
+        byte[] f = funcs(b);
+        f[offset] = (byte) value;
+        b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
     }
 
     private static LoadCheck.Report check(byte[] payload) throws Exception {
@@ -83,7 +91,7 @@ class MutatedPayloadTest {
             b.setData(sec(b, ".livepatch.xen_depends"), Bytes.copyOf(note));
         });
         Rejection r = refused(p, RejectReason.XEN_BUILD_ID_MISMATCH, 22);
-        assertTrue(r.detail().contains(InTreePayloads.xen().buildId().toHex()), r.detail());
+        assertTrue(r.detail().contains(InTreePayloads.xen().buildId().orElseThrow().toHex()), r.detail());
     }
 
     @Test
@@ -175,22 +183,14 @@ class MutatedPayloadTest {
 
     @Test
     void funcsEntryWithBadVersion() throws Exception {
-        byte[] p = mutate(b -> {
-            byte[] f = funcs(b);
-            f[32] = 1;
-            b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
-        });
+        byte[] p = mutate(b -> setFuncsByte(b, 32, 1));
         Rejection r = refused(p, RejectReason.FUNC_VERSION, 95);
         assertTrue(r.detail().contains("Wrong version (1)"), r.detail());
     }
 
     @Test
     void oldFunctionTooSmallForTheJump() throws Exception {
-        byte[] p = mutate(b -> {
-            byte[] f = funcs(b);
-            f[28] = 4;
-            b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
-        });
+        byte[] p = mutate(b -> setFuncsByte(b, 28, 4));
         Rejection r = refused(p, RejectReason.OLD_FUNCTION_TOO_SMALL, 22);
         assertTrue(r.detail().contains("xen_extra_version"), r.detail());
     }
@@ -208,9 +208,7 @@ class MutatedPayloadTest {
                     rels.add(r.offset() == 16 ? new ObjectBuilder.Rel(16, r.type(), t, 0) : r);
                 }
                 b.setRelocations(rela, rels);
-                byte[] f = funcs(b);
-                f[28] = (byte) oldSize;
-                b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(f));
+                setFuncsByte(b, 28, oldSize);
             });
             LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0, true, false, false));
             if (oldSize == 8) {
@@ -220,7 +218,7 @@ class MutatedPayloadTest {
                 assertTrue(r.accepted(), String.valueOf(r.firstRejection()));
                 PatchFunction f = r.outcomes().get(0).payload().funcs().get(0);
                 assertEquals(4, f.patchOffset());
-                assertEquals(InTreePayloads.xen().lookup(target), f.oldAddr());
+                assertEquals(InTreePayloads.xen().runtime().lookup(target), f.oldAddr());
                 assertEquals(0xe9, f.patchBytes()[0] & 0xff);
             }
         }
@@ -229,10 +227,10 @@ class MutatedPayloadTest {
     /** The first global function of xen-syms, at least 16 bytes long, that starts with ENDBR64. */
     private static String endbrFunction() throws Exception {
         ElfFile elf = ElfReader.read(XenTree.xenSyms());
-        XenSymbols xen = InTreePayloads.xen();
+        XenSymbolTable xen = InTreePayloads.xen();
         for (Symbol s : elf.symbols()) {
-            if (s.isGlobal() && s.isFunction() && s.hasSection() && s.size() >= 16 && xen.lookup(s.name()) == s.value()) {
-                byte[] b = xen.read(s.value(), 4).orElse(null);
+            if (s.isGlobal() && s.isFunction() && s.hasSection() && s.size() >= 16 && xen.runtime().lookup(s.name()) == s.value()) {
+                byte[] b = xen.bytesAt(s.value(), 4).map(Bytes::toArray).orElse(null);
                 if (b != null && PayloadLoader.isEndbr64(b)) {
                     return s.name();
                 }

@@ -51,7 +51,7 @@ class PayloadFuzzTest {
                 PayloadOutcome offline = LoadCheck.inspect(f);
                 if (offline.accepted()) {
                     PayloadInfo.toJson(List.of(offline));
-                    DependencyGraph.of(InTreePayloads.xen().buildId(), List.of(offline)).analyse(name);
+                    DependencyGraph.of(InTreePayloads.xen().buildId().orElseThrow(), List.of(offline)).analyse(name);
                 }
             } catch (RuntimeException e) {
                 fail("round " + round + " (" + name + ", seed " + SEED + "): " + e, e);

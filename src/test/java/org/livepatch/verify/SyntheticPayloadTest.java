@@ -7,17 +7,22 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
+import org.livepatch.elf.ElfFormatException;
+import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.elf.RelocationTypes;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
+import org.livepatch.xen.XenSymbolTable;
 
 /**
  * A minimal payload made with {@link ObjectBuilder} against a hypervisor of three symbols: runs
@@ -30,14 +35,36 @@ class SyntheticPayloadTest {
     private static final Bytes XEN_ID = Bytes.copyOf(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20});
     private static final Bytes OWN_ID = Bytes.copyOf(new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9});
 
-    private static XenSymbols xen() {
+    private static XenSymbolTable xen() {
         byte[] image = new byte[0x400];
         image[0x100] = 0x55; // push %rbp: no ENDBR64
         image[0x200] = (byte) 0xf3;
         image[0x201] = 0x0f;
         image[0x202] = 0x1e;
         image[0x203] = (byte) 0xfa;
-        return XenSymbols.of(XEN_ID, Map.of("old_func", OLD, "endbr_func", OLD_ENDBR, "printk", XEN_TEXT + 0x300), XEN_TEXT, image);
+        return xenSyms(XEN_ID, Map.of("old_func", OLD, "endbr_func", OLD_ENDBR, "printk", XEN_TEXT + 0x300), image);
+    }
+
+    /**
+     * A xen-syms made with {@link ObjectBuilder}: one text section at {@link #XEN_TEXT} holding
+     * {@code image} (without bytes when null, so nothing can be probed), the given global
+     * functions and a build-id note.
+     */
+    private static XenSymbolTable xenSyms(Bytes buildId, Map<String, Long> functions, byte[] image) {
+        ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
+        long flags = Elf.SHF_ALLOC | Elf.SHF_EXECINSTR;
+        ObjectBuilder.Sec text = image == null ? b.addNoBits(".text", flags, 16, 0x400)
+                : b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image));
+        b.setAddress(text, XEN_TEXT);
+        b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(buildId));
+        for (String name : new TreeMap<>(functions).keySet()) {
+            b.addSymbol(name, Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, functions.get(name), 0);
+        }
+        try {
+            return XenSymbolTable.of(ElfReader.read(Path.of("xen-syms"), b.toBytes()));
+        } catch (ElfFormatException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static Bytes note(Bytes id) {
@@ -104,7 +131,7 @@ class SyntheticPayloadTest {
         assertEquals(Errno.ENOENT, missing.errno());
         assertTrue(missing.message().contains("no_such_func"), missing.message());
         // A different hypervisor build-id.
-        LoadCheck.Report other = LoadCheck.check(XenSymbols.of(Bytes.copyOf(new byte[20]), Map.of("old_func", OLD, "printk", XEN_TEXT)),
+        LoadCheck.Report other = LoadCheck.check(xenSyms(Bytes.copyOf(new byte[20]), Map.of("old_func", OLD, "printk", XEN_TEXT), null),
                 List.of(PayloadFile.of("synthetic", payload("old_func", 16, 2))), new LoadCheck.Options(0, true, false, false));
         assertEquals(RejectReason.OLD_ADDRESS_UNMAPPED, other.firstRejection().reason(), "no image to probe for ENDBR64");
     }

@@ -12,10 +12,12 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.livepatch.elf.Bytes;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.Symbol;
 import org.livepatch.testsupport.XenTree;
+import org.livepatch.xen.XenSymbolTable;
 
 /** Xen 4.17.5's own test payloads against the xen-syms they were built for. */
 @Tag("xen")
@@ -47,7 +49,7 @@ class XenPayloadsTest {
         LoadedPayload hello = r.outcomes().get(0).payload();
         LoadedPayload bye = r.outcomes().get(1).payload();
         assertEquals(hello.buildId(), bye.depends());
-        long xenExtraVersion = InTreePayloads.xen().lookup("xen_extra_version");
+        long xenExtraVersion = InTreePayloads.xen().runtime().lookup("xen_extra_version");
         assertTrue(xenExtraVersion != 0);
         PatchFunction f = hello.funcs().get(0);
         assertEquals("xen_extra_version", f.name());
@@ -106,8 +108,8 @@ class XenPayloadsTest {
         assertTrue(r.accepted(), String.valueOf(r.firstRejection()));
         PatchFunction f = r.outcomes().get(0).payload().funcs().get(0);
         assertTrue(f.isNop());
-        assertEquals(InTreePayloads.xen().lookup("xen_minor_version"), f.oldAddr());
-        byte[] first = InTreePayloads.xen().read(f.oldAddr(), 4).orElseThrow();
+        assertEquals(InTreePayloads.xen().runtime().lookup("xen_minor_version"), f.oldAddr());
+        byte[] first = InTreePayloads.xen().bytesAt(f.oldAddr(), 4).orElseThrow().toArray();
         assertEquals(PayloadLoader.isEndbr64(first) ? 4 : 0, f.patchOffset());
         assertEquals(f.newSize() - f.patchOffset(), f.patchBytes().length);
     }
@@ -146,7 +148,7 @@ class XenPayloadsTest {
         for (String n : List.of("xen_bye_world", "xen_hello_world")) {
             read.add(LoadCheck.inspect(InTreePayloads.file(n)));
         }
-        DependencyGraph.Analysis a = DependencyGraph.of(InTreePayloads.xen().buildId(), read).analyse("xen_hello_world");
+        DependencyGraph.Analysis a = DependencyGraph.of(InTreePayloads.xen().buildId().orElseThrow(), read).analyse("xen_hello_world");
         assertEquals(List.of("xen_hello_world", "xen_bye_world"), a.order());
         assertTrue(a.problems().isEmpty(), a.problems().toString());
         assertTrue(a.replace().possible(), a.replace().reason());
@@ -156,7 +158,7 @@ class XenPayloadsTest {
         for (Path p : InTreePayloads.all()) {
             all.add(LoadCheck.inspect(PayloadFile.read(p)));
         }
-        DependencyGraph.Analysis b = DependencyGraph.of(InTreePayloads.xen().buildId(), all).analyse("xen_replace_world");
+        DependencyGraph.Analysis b = DependencyGraph.of(InTreePayloads.xen().buildId().orElseThrow(), all).analyse("xen_replace_world");
         assertTrue(b.stacks().contains(List.of("xen_hello_world", "xen_bye_world")), b.stacks().toString());
         assertTrue(b.order().isEmpty(), "no single order applies all of them");
         assertTrue(b.problems().stream().anyMatch(p -> p.payload().equals("xen_no_xen_buildid") && !p.note()), b.problems().toString());
@@ -171,7 +173,7 @@ class XenPayloadsTest {
 
     @Test
     void runtimeSymbolNamesFollowXensRules() throws Exception {
-        XenSymbols xen = InTreePayloads.xen();
+        XenSymbolTable xen = InTreePayloads.xen();
         ElfFile elf = ElfReader.read(XenTree.xenSyms());
         // A local function is known as "<file>#<name>", a global by its name.
         String file = null;
@@ -187,9 +189,9 @@ class XenPayloadsTest {
             }
         }
         assertNotNull(local);
-        assertEquals(localValue, xen.lookup(local));
-        assertTrue(xen.lookup("printk") != 0);
-        assertEquals(0, xen.lookup("no_such_symbol_anywhere"));
-        assertNull(xen.read(0, 4).orElse(null));
+        assertEquals(localValue, xen.runtime().lookup(local));
+        assertTrue(xen.runtime().lookup("printk") != 0);
+        assertEquals(0, xen.runtime().lookup("no_such_symbol_anywhere"));
+        assertNull(xen.bytesAt(0, 4).map(Bytes::toArray).orElse(null));
     }
 }

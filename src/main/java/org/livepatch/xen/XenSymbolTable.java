@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -35,6 +35,11 @@ import org.livepatch.elf.Symbol;
  *     to rule it out.</li>
  * </ul>
  * Undefined, FILE and SECTION symbols and empty names are not indexed.
+ *
+ * <p>One table serves every stage: the diff stage asks it for an old function's size and room
+ * ({@link #locals}, {@link #globals}, {@link #extentOf}), the link stage resolves and checks
+ * against it, and the verifier loads payloads against its {@link #runtime() run-time view}, which
+ * keeps only what Xen's own table keeps.
  */
 public final class XenSymbolTable {
     private final ElfFile elf;
@@ -43,6 +48,7 @@ public final class XenSymbolTable {
     private final Map<String, List<XenSymbol>> locals;      // key: file + '#' + name
     private final Map<String, List<XenSymbol>> byBareName;  // every binding, for hints in errors
     private final long[] sortedAddresses;
+    private volatile RuntimeSymbolTable runtime;
 
     private XenSymbolTable(ElfFile elf) {
         this.elf = elf;
@@ -108,19 +114,33 @@ public final class XenSymbolTable {
         return elf.buildId();
     }
 
-    public Bytes requireBuildId() throws LinkException {
-        return buildId().orElseThrow(() -> new LinkException(path() + ": no GNU build-id note; Xen built without "
+    public Bytes requireBuildId() throws XenSymsException {
+        return buildId().orElseThrow(() -> new XenSymsException(path() + ": no GNU build-id note; Xen built without "
                 + "build-id support cannot load live patches (CONFIG_LIVEPATCH depends on XEN_HAS_BUILD_ID)"));
     }
 
     /** The global (or weak) symbol {@code name}. */
     public XenSymbol global(String name) throws SymbolLookupException {
-        return exactlyOne(name, globals.getOrDefault(name, List.of()));
+        return exactlyOne(name, globals(name));
+    }
+
+    /** Every global or weak definition of {@code name}: one in a linked image, none when unknown. */
+    public List<XenSymbol> globals(String name) {
+        return globals.getOrDefault(name, List.of());
     }
 
     /** The local {@code name} of the file whose STT_FILE symbol is {@code file}. */
     public XenSymbol local(String file, String name) throws SymbolLookupException {
-        return exactlyOne(file + "#" + name, locals.getOrDefault(file + "#" + name, List.of()));
+        return exactlyOne(file + "#" + name, locals(file, name));
+    }
+
+    /**
+     * Every local {@code name} in the runs of the file whose STT_FILE symbol is {@code file}: none
+     * when unknown, two or more when the file was compiled into the image twice. Locals after no
+     * (or an empty) FILE symbol belong to no file and are never found here.
+     */
+    public List<XenSymbol> locals(String file, String name) {
+        return locals.getOrDefault(file + "#" + name, List.of());
     }
 
     /**
@@ -222,21 +242,21 @@ public final class XenSymbolTable {
      * built with CET-IBT. {@code xen_extra_version()} is {@code lea rel32(%rip),%rax}: the string it
      * points at is decoded too when possible.
      */
-    public HypervisorVersion version() throws LinkException {
+    public HypervisorVersion version() throws XenSymsException {
         int major = decodeReturnedImmediate("xen_major_version");
         int minor = decodeReturnedImmediate("xen_minor_version");
         return new HypervisorVersion(major, minor, decodeExtraVersion().orElse(""));
     }
 
-    private Bytes functionCode(String name) throws LinkException {
+    private Bytes functionCode(String name) throws XenSymsException {
         XenSymbol f;
         try {
             f = global(name);
         } catch (SymbolLookupException e) {
-            throw new LinkException(path() + ": cannot read the Xen version: " + e.getMessage());
+            throw new XenSymsException(path() + ": cannot read the Xen version: " + e.getMessage());
         }
         int len = (int) Math.min(Math.max(f.size(), 0), 32);
-        return bytesAt(f.address(), len).orElseThrow(() -> new LinkException(path() + ": cannot read the Xen version: code of "
+        return bytesAt(f.address(), len).orElseThrow(() -> new XenSymsException(path() + ": cannot read the Xen version: code of "
                 + name + " at 0x" + Long.toHexString(f.address()) + " is not in the image"));
     }
 
@@ -244,7 +264,7 @@ public final class XenSymbolTable {
         return code.length() >= 4 && code.u8(0) == 0xf3 && code.u8(1) == 0x0f && code.u8(2) == 0x1e && code.u8(3) == 0xfa ? 4 : 0;
     }
 
-    private int decodeReturnedImmediate(String name) throws LinkException {
+    private int decodeReturnedImmediate(String name) throws XenSymsException {
         Bytes code = functionCode(name);
         int p = skipEndbr(code);
         if (code.length() >= p + 5 && code.u8(p) == 0xb8) {          // mov $imm32, %eax
@@ -253,7 +273,7 @@ public final class XenSymbolTable {
         if (code.length() >= p + 2 && code.u8(p) == 0x31 && code.u8(p + 1) == 0xc0) {  // xor %eax, %eax
             return 0;
         }
-        throw new LinkException(path() + ": cannot read the Xen version: " + name + " does not start with mov $imm32,%eax (bytes "
+        throw new XenSymsException(path() + ": cannot read the Xen version: " + name + " does not start with mov $imm32,%eax (bytes "
                 + code.slice(0, Math.min(code.length(), 8)).toHex() + ")");
     }
 
@@ -283,5 +303,15 @@ public final class XenSymbolTable {
 
     public int size() {
         return all.size();
+    }
+
+    /** The names the running hypervisor itself resolves, built on first use (only the verifier needs it). */
+    public RuntimeSymbolTable runtime() {
+        RuntimeSymbolTable r = runtime;
+        if (r == null) {
+            r = RuntimeSymbolTable.of(this);
+            runtime = r;
+        }
+        return r;
     }
 }

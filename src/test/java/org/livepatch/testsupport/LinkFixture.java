@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.testsupport;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,31 +6,47 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.livepatch.testsupport.Tools;
 
-/** The link-stage fixture ({@code xen-src-fixtures/link}) compiled into a directory, and nm's view of its image. */
-final class LinkFixture {
-    final Path dir;
+/**
+ * The link-stage fixture ({@code xen-src-fixtures/link}) compiled into a directory, and nm's view of its image.
+ * Shared by the link tests and the hypervisor-symbol tests ({@code org.livepatch.xen}), which read the same image.
+ */
+public final class LinkFixture {
+    public final Path dir;
 
     private LinkFixture(Path dir) {
         this.dir = dir;
     }
 
-    static LinkFixture build(Path dir) throws IOException, InterruptedException {
+    private static LinkFixture shared;
+
+    /**
+     * The fixture, built once per test run under {@code target/} (which {@code mvn clean} removes).
+     * The link and hypervisor-symbol tests only read it, so compiling it again for every test class
+     * would repeat the same work.
+     */
+    public static synchronized LinkFixture shared() throws IOException, InterruptedException {
+        if (shared == null) {
+            shared = build(Tools.repoRoot().resolve("target/link-fixture"));
+        }
+        return shared;
+    }
+
+    private static LinkFixture build(Path dir) throws IOException, InterruptedException {
         Tools.run(Tools.fixtures().resolve("link"), "sh", Tools.fixtures().resolve("link/build.sh").toString(), dir.toString());
         return new LinkFixture(dir);
     }
 
-    Path xenSyms() {
+    public Path xenSyms() {
         return dir.resolve("xen-syms");
     }
 
-    Path object(String name) {
+    public Path object(String name) {
         return dir.resolve(name + ".o");
     }
 
     /** {@code nm} of a file: name to the addresses nm prints for it (several for same-named statics). */
-    static Map<String, List<Long>> nm(Path file) throws IOException, InterruptedException {
+    public static Map<String, List<Long>> nm(Path file) throws IOException, InterruptedException {
         Map<String, List<Long>> m = new HashMap<>();
         for (String line : Tools.run(null, "nm", file.toString()).split("\n")) {
             String[] f = line.trim().split("\\s+");
@@ -42,7 +58,7 @@ final class LinkFixture {
     }
 
     /** {@code nm} type letters by name (upper case: global or weak; lower case: local). */
-    static Map<String, List<String>> nmTypes(Path file) throws IOException, InterruptedException {
+    public static Map<String, List<String>> nmTypes(Path file) throws IOException, InterruptedException {
         Map<String, List<String>> m = new HashMap<>();
         for (String line : Tools.run(null, "nm", file.toString()).split("\n")) {
             String[] f = line.trim().split("\\s+");
@@ -54,7 +70,7 @@ final class LinkFixture {
     }
 
     /** The build-id {@code readelf -n} prints for a file. */
-    static String readelfBuildId(Path file) throws IOException, InterruptedException {
+    public static String readelfBuildId(Path file) throws IOException, InterruptedException {
         for (String line : Tools.run(null, "readelf", "-n", file.toString()).split("\n")) {
             int i = line.indexOf("Build ID: ");
             if (i >= 0) {
@@ -65,9 +81,9 @@ final class LinkFixture {
     }
 
     /** (file, name, address) of a local symbol, from readelf's listing: an independent view of the FILE runs. */
-    record Local(String file, String name, long address) {}
+    public record Local(String file, String name, long address) {}
 
-    static List<Local> readelfLocals(Path file) throws IOException, InterruptedException {
+    public static List<Local> readelfLocals(Path file) throws IOException, InterruptedException {
         List<Local> out = new java.util.ArrayList<>();
         String current = null;
         for (String line : Tools.run(null, "readelf", "-W", "-s", file.toString()).split("\n")) {
@@ -85,7 +101,7 @@ final class LinkFixture {
     }
 
     /** The one address readelf lists for local {@code name} of {@code file}. */
-    static long readelfLocal(Path image, String file, String name) throws IOException, InterruptedException {
+    public static long readelfLocal(Path image, String file, String name) throws IOException, InterruptedException {
         List<Local> l = readelfLocals(image).stream().filter(x -> x.file().equals(file) && x.name().equals(name)).toList();
         if (l.size() != 1) {
             throw new AssertionError(file + "#" + name + " occurs " + l.size() + " times in " + image);
@@ -94,7 +110,7 @@ final class LinkFixture {
     }
 
     /** {@code ld -r} of objects, as the upstream tool links create-diff-object outputs. */
-    static Path ldr(Path out, Path... objects) throws IOException, InterruptedException {
+    public static Path ldr(Path out, Path... objects) throws IOException, InterruptedException {
         List<String> cmd = new java.util.ArrayList<>(List.of("ld", "-r", "-o", out.toString()));
         for (Path o : objects) {
             cmd.add(o.toString());
@@ -103,7 +119,7 @@ final class LinkFixture {
         return out;
     }
 
-    static boolean exists(Path p) {
+    public static boolean exists(Path p) {
         return Files.exists(p);
     }
 }

@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import java.util.List;
 
@@ -8,7 +8,7 @@ import java.util.List;
  * loaded below this one, an ambiguous one never resolves (upstream's lookup refuses to guess, and
  * so do we).
  */
-public abstract sealed class SymbolLookupException extends LinkException
+public abstract sealed class SymbolLookupException extends XenSymsException
         permits SymbolLookupException.Unknown, SymbolLookupException.Ambiguous {
 
     private final String symbol;

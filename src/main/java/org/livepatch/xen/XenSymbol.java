@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import org.livepatch.elf.Elf;
 

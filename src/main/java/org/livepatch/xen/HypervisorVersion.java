@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import org.livepatch.payload.FuncLayout;
 
@@ -15,11 +15,20 @@ public record HypervisorVersion(int major, int minor, String extra) {
      * went from 1 to 2 in Xen 4.14 (the applied marker and expectations,
      * xen/include/public/sysctl.h); live patching itself arrived in 4.7 as xSplice.
      */
-    public FuncLayout funcLayout() throws LinkException {
+    public FuncLayout funcLayout() throws XenSymsException {
         if (major < 4 || (major == 4 && minor < 7)) {
-            throw new LinkException("Xen " + this + " predates live patching (Xen 4.7)");
+            throw new XenSymsException("Xen " + this + " predates live patching (Xen 4.7)");
         }
-        return major == 4 && minor < 14 ? FuncLayout.V1 : FuncLayout.V2;
+        return payloadLayout();
+    }
+
+    /**
+     * The layout by LIVEPATCH_PAYLOAD_VERSION alone, without asking whether this Xen can live
+     * patch at all: create-diff-object writes V1 for any Xen before 4.14 and leaves refusing a
+     * pre-4.7 hypervisor to the link stage.
+     */
+    public FuncLayout payloadLayout() {
+        return major < 4 || (major == 4 && minor < 14) ? FuncLayout.V1 : FuncLayout.V2;
     }
 
     @Override

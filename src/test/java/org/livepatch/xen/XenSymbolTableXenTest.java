@@ -1,4 +1,4 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.payload.FuncLayout;
+import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.testsupport.XenTree;
 

@@ -1,29 +1,26 @@
-package org.livepatch.link;
+package org.livepatch.xen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.elf.Elf;
 import org.livepatch.payload.FuncLayout;
+import org.livepatch.testsupport.LinkFixture;
 
 /** Lookups in a small image built from C: globals, weak, statics of the same name, a file compiled twice, the version. */
 class XenSymbolTableTest {
-    @TempDir
-    static Path tmp;
     static LinkFixture fx;
     static XenSymbolTable xen;
     static Map<String, List<Long>> nm;
 
     @BeforeAll
     static void build() throws Exception {
-        fx = LinkFixture.build(tmp.resolve("fx"));
+        fx = LinkFixture.shared();
         xen = XenSymbolTable.load(fx.xenSyms());
         nm = LinkFixture.nm(fx.xenSyms());
     }
@@ -87,7 +84,7 @@ class XenSymbolTableTest {
         assertEquals(new HypervisorVersion(4, 17, ".5"), v);
         assertEquals(FuncLayout.V2, v.funcLayout());
         assertEquals(FuncLayout.V1, new HypervisorVersion(4, 13, "").funcLayout());
-        assertThrows(LinkException.class, () -> new HypervisorVersion(4, 6, "").funcLayout());
+        assertThrows(XenSymsException.class, () -> new HypervisorVersion(4, 6, "").funcLayout());
     }
 
     @Test
