@@ -1,4 +1,5 @@
 # Shared helpers for tests/xen/* and tests/e2e/* (sourced, not executed).
+# shellcheck shell=bash
 # Written for livepatch-build (Java); no third-party code.
 
 LPB_CACHE="${LPB_CACHE:-$HOME/.cache/livepatch-build}"

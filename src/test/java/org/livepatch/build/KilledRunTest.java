@@ -87,7 +87,9 @@ class KilledRunTest {
         Path slow = tmp.resolve("slowbin");
         Files.createDirectories(slow);
         Path gcc = slow.resolve("gcc");
-        Files.writeString(gcc, "#!/bin/sh\nsleep 3\nexec /usr/bin/gcc \"$@\"\n");
+        // Each compile first sleeps 30 s: a compiler that survives the interrupt is still there
+        // when the test looks, however slow the machine.
+        Files.writeString(gcc, "#!/bin/sh\nsleep 30\nexec /usr/bin/gcc \"$@\"\n");
         Files.setPosixFilePermissions(gcc, PosixFilePermissions.fromString("rwxr-xr-x"));
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("PATH", slow + ":" + env.get("PATH"));
@@ -114,7 +116,7 @@ class KilledRunTest {
         assertTrue(thrown.get() instanceof InterruptedException, String.valueOf(thrown.get()));
         // make ran in the scratch tree under tmp: no process may still have its working directory there
         List<Long> left = processesWorkingUnder(tmp);
-        for (int i = 0; i < 20 && !left.isEmpty(); i++) { // up to 1 s: less than the wrapper's sleep
+        for (int i = 0; i < 200 && !left.isEmpty(); i++) { // up to 10 s: well under the wrapper's sleep
             Thread.sleep(50);
             left = processesWorkingUnder(tmp);
         }
