@@ -93,10 +93,11 @@ td_pick_base() {
     ref=$(td_default_base)
     if [ "${1:-0}" != 1 ] && [ -n "$ref" ]; then
         if td_image_exists "$ref"; then echo "$ref"; return 0; fi
-        if err=$(timeout 120 docker pull "$ref" 2>&1 >/dev/null); then
+        mkdir -p "$TD_LOGS"
+        if timeout 120 docker pull "$ref" >"$TD_LOGS/pull.log" 2>&1; then
             say "pulled $ref"; echo "$ref"; return 0
         fi
-        say "no registry answers (docker pull: $(printf '%s' "$err" | tail -n 1 | cut -c1-120)); making the base from Debian's packages"
+        say "no registry answers (docker pull failed, log: $TD_LOGS/pull.log); using a base made from Debian's packages"
     fi
     td_local_base
     echo "$TD_LOCAL_BASE"
