@@ -1,6 +1,7 @@
 # Shared by toolchain-docker/build-image and toolchain-docker/update-pins (sourced, not executed).
 # Messages go to stderr, one line each; results (an image tag) go to stdout.
 
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"   # CI may run without HOME
 TD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TD_ROOT="$(cd "$TD_DIR/.." && pwd)"
 TD_CACHE="${LPB_CACHE:-$HOME/.cache/livepatch-build}/toolchain-docker"
