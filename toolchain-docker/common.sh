@@ -1,0 +1,105 @@
+# Shared by toolchain-docker/build-image and toolchain-docker/update-pins (sourced, not executed).
+# Messages go to stderr, one line each; results (an image tag) go to stdout.
+
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"   # CI may run without HOME
+TD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TD_ROOT="$(cd "$TD_DIR/.." && pwd)"
+TD_CACHE="${LPB_CACHE:-$HOME/.cache/livepatch-build}/toolchain-docker"
+TD_LOGS="$TD_CACHE/logs"
+TD_MIRROR="${LPB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+TD_SECURITY_MIRROR="${LPB_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+# The base made from Debian's packages when no registry answers.
+TD_LOCAL_BASE="livepatch-build-base:bookworm-minbase"
+
+td_tag="${td_tag:-toolchain-docker}"
+say() { printf '[%s] %s\n' "$td_tag" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$td_tag" "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# td_ensure_cmds CMD=PACKAGE... : install (as root) the Debian packages whose command is missing.
+td_ensure_cmds() {
+    local pair cmd pkg missing=()
+    for pair in "$@"; do
+        cmd="${pair%%=*}"; pkg="${pair#*=}"
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install it (as root: apt-get install ${missing[*]})"
+    mkdir -p "$TD_LOGS"
+    say "apt-get install ${missing[*]} (log: $TD_LOGS/apt.log)"
+    { apt-get update -q -o DPkg::Lock::Timeout=600 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+          -o DPkg::Lock::Timeout=600 "${missing[@]}"; } >"$TD_LOGS/apt.log" 2>&1 ||
+        die "apt-get install ${missing[*]} failed (log: $TD_LOGS/apt.log)"
+}
+
+td_engine_answers() { timeout 20 docker version >/dev/null 2>&1; }
+
+# td_require_engine START: fail with one line unless an engine answers; with START=1, start one
+# with tests/docker/engine (left running afterwards).
+td_require_engine() {
+    td_engine_answers && return 0
+    if [ "${1:-0}" = 1 ]; then
+        [ -x "$TD_ROOT/tests/docker/engine" ] || die "--start-engine: $TD_ROOT/tests/docker/engine not found"
+        "$TD_ROOT/tests/docker/engine" start || die "could not start a Docker engine"
+        say "engine started and left running; stop it with: tests/docker/engine stop"
+        return 0
+    fi
+    die "no Docker engine answers ('docker version' failed); start one (systemctl start docker, or as root: tests/docker/engine start) or pass --start-engine"
+}
+
+td_image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# td_default_base: the registry base named in the Dockerfile (ARG BASE_IMAGE=...).
+td_default_base() { sed -n 's/^ARG BASE_IMAGE=//p' "$TD_DIR/Dockerfile" | head -1; }
+
+# td_local_base: make (or reuse) the base image from Debian's packages: debootstrap minbase
+# bookworm into the cache, tar it once (cached), `docker import` it when the engine lacks it.
+td_local_base() {
+    local tarball="$TD_CACHE/base/bookworm-minbase.tar" rootfs t0
+    if td_image_exists "$TD_LOCAL_BASE"; then
+        say "base $TD_LOCAL_BASE: already in the engine"
+        return 0
+    fi
+    mkdir -p "$TD_CACHE/base" "$TD_LOGS"
+    if [ ! -s "$tarball" ]; then
+        [ "$(id -u)" = 0 ] || die "making the base image needs root (debootstrap); run as root or pass --base IMAGE"
+        td_ensure_cmds debootstrap=debootstrap
+        t0=$(now)
+        rootfs="$TD_CACHE/base/rootfs.tmp"
+        rm -rf "$rootfs" "$tarball.tmp"
+        say "debootstrap --variant=minbase bookworm (log: $TD_LOGS/debootstrap.log)"
+        debootstrap --variant=minbase bookworm "$rootfs" "$TD_MIRROR" >"$TD_LOGS/debootstrap.log" 2>&1 ||
+            die "debootstrap failed (log: $TD_LOGS/debootstrap.log)"
+        rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+        tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" . || die "could not tar $rootfs"
+        rm -rf "$rootfs"
+        mv "$tarball.tmp" "$tarball"
+        say "debootstrap base: $(elapsed "$t0") s, $(du -m "$tarball" | cut -f1) MiB ($tarball)"
+    else
+        say "base rootfs cached: $tarball"
+    fi
+    t0=$(now)
+    docker import --change 'CMD ["bash"]' --change 'ENV LANG=C.UTF-8' \
+        "$tarball" "$TD_LOCAL_BASE" >"$TD_LOGS/import.log" 2>&1 ||
+        die "docker import failed (log: $TD_LOGS/import.log)"
+    say "imported $TD_LOCAL_BASE in $(elapsed "$t0") s"
+}
+
+# td_pick_base FORCE_LOCAL: print the base image to build on. The Dockerfile's registry base
+# (pinned by digest) when it is present or can be pulled; otherwise the debootstrap base.
+td_pick_base() {
+    local ref err
+    ref=$(td_default_base)
+    if [ "${1:-0}" != 1 ] && [ -n "$ref" ]; then
+        if td_image_exists "$ref"; then echo "$ref"; return 0; fi
+        mkdir -p "$TD_LOGS"
+        if timeout 120 docker pull "$ref" >"$TD_LOGS/pull.log" 2>&1; then
+            say "pulled $ref"; echo "$ref"; return 0
+        fi
+        say "no registry answers (docker pull failed, log: $TD_LOGS/pull.log); using a base made from Debian's packages"
+    fi
+    td_local_base
+    echo "$TD_LOCAL_BASE"
+}
