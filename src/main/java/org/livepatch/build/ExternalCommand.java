@@ -35,7 +35,7 @@ public record ExternalCommand(List<String> argv, Path workDir, Map<String, Strin
         Files.createDirectories(log.getParent());
         Files.writeString(log, "$ (cd " + workDir + " && " + String.join(" ", argv) + ")\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        ProcessBuilder pb = new ProcessBuilder(argv)
+        ProcessBuilder pb = new ProcessBuilder(inOwnProcessGroup(argv))
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -54,7 +54,37 @@ public record ExternalCommand(List<String> argv, Path workDir, Map<String, Strin
         }
     }
 
+    /**
+     * Runs the program as the leader of a process group of its own (setsid(1) from util-linux,
+     * which calls setsid() and execs without forking when started by the JVM), so that every
+     * process make starts — including one started while we are stopping it — can be killed by
+     * group. A snapshot of descendants alone races with make starting the next compiler.
+     */
+    private static List<String> inOwnProcessGroup(List<String> argv) {
+        if (SETSID == null) {
+            return argv;
+        }
+        List<String> l = new java.util.ArrayList<>(argv.size() + 1);
+        l.add(SETSID);
+        l.addAll(argv);
+        return l;
+    }
+
+    private static final String SETSID = java.util.stream.Stream.of("/usr/bin/setsid", "/bin/setsid")
+            .filter(f -> Files.isExecutable(Path.of(f))).findFirst().orElse(null);
+
     private static void killTree(Process p) {
+        if (SETSID != null) {
+            try {
+                // The group id is the leader's pid: setsid made the program a session leader.
+                new ProcessBuilder("kill", "-KILL", "--", "-" + p.pid()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            } catch (IOException e) {
+                // Fall through to the per-process kill below.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         // Children first, so make cannot start new compilers while it is being stopped.
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
