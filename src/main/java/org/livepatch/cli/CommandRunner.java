@@ -35,7 +35,11 @@ public final class CommandRunner {
     public static final int EXIT_INTERNAL = 70;
 
     public static int run(Object command, String... args) {
-        CommandLine cl = new CommandLine(command);
+        return run(new CommandLine(command), args);
+    }
+
+    /** As {@link #run(Object, String...)} for a prepared command line (tests set its out and err). */
+    public static int run(CommandLine cl, String... args) {
         cl.setExecutionExceptionHandler(CommandRunner::handle);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
