@@ -97,7 +97,9 @@ lpb_cds_opts() {
     [ "${LPB_CDS:-1}" = 0 ] && return 0
     local major=${LPB_JAVA_MAJOR:-}
     [ -n "$major" ] || major=$(lpb_java_major "$1")
-    echo "-XX:SharedArchiveFile=${LPB_JAR%.jar}-jdk$major.jsa -XX:+AutoCreateSharedArchive -XX:+UseSerialGC"
+    # -Xlog: a stale archive is expected after every rebuild of the jar; the JVM says so on stdout
+    # otherwise, which would mix with our output.
+    echo "-XX:SharedArchiveFile=${LPB_JAR%.jar}-jdk$major.jsa -XX:+AutoCreateSharedArchive -Xlog:cds=off -Xlog:cds+dynamic=off -XX:+UseSerialGC"
 }
 
 lpb_run() {
