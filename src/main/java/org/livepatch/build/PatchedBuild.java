@@ -77,7 +77,7 @@ public final class PatchedBuild {
             clock.finish(0, null);
 
             clock.start(STAGE_AFFECTED, 0, null);
-            DependencyIndex deps = DependencyIndex.read(ref.tree());
+            DependencyIndex deps = DependencyIndexFile.load(ref.tree());
             Set<String> affected = new LinkedHashSet<>(deps.affectedBy(req.patch().touchedFiles()));
             List<String> fresh = new ArrayList<>();
             for (String s : req.patch().addedHypervisorSources()) {
