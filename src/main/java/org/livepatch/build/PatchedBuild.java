@@ -16,8 +16,10 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The patched half of a run: copy the built reference tree, apply the patch to the copy,
- * rebuild only the objects whose inputs the patch touched, and pair each with its original.
+ * The patched half of a run: an image of the built reference tree (hard links, see
+ * {@link LinkedTree}, or a copy), the patch applied to it, only the objects whose inputs the
+ * patch touched rebuilt (by replaying their recorded commands, see {@link RecordedCommands}, or
+ * by make), each paired with its original.
  *
  * <p>Because the copy keeps the reference's modification times and every object's recorded
  * command line, make sees exactly the patched files as newer and rebuilds exactly what depends
