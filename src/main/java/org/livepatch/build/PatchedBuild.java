@@ -16,8 +16,10 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The patched half of a run: copy the built reference tree, apply the patch to the copy,
- * rebuild only the objects whose inputs the patch touched, and pair each with its original.
+ * The patched half of a run: an image of the built reference tree (hard links, see
+ * {@link LinkedTree}, or a copy), the patch applied to it, only the objects whose inputs the
+ * patch touched rebuilt (by replaying their recorded commands, see {@link RecordedCommands}, or
+ * by make), each paired with its original.
  *
  * <p>Because the copy keeps the reference's modification times and every object's recorded
  * command line, make sees exactly the patched files as newer and rebuilds exactly what depends
@@ -33,6 +35,11 @@ public final class PatchedBuild {
     public static final String ORIGINAL_DIR = "original";
     public static final String PATCHED_DIR = "patched";
     public static final String WORK_DIR = "work";
+    /**
+     * Environment variable: {@code 0} turns off the fast path (hard-linked work tree, replayed
+     * commands) and copies the tree and asks make, as before; for comparisons and as an escape hatch.
+     */
+    public static final String REPLAY_ENV = "LPB_REPLAY";
 
     public static final String STAGE_COPY = "copy-reference";
     public static final String STAGE_APPLY = "apply-patch";
@@ -48,16 +55,31 @@ public final class PatchedBuild {
         Path work = out.resolve(WORK_DIR);
         Path logs = req.logDir();
         try {
-            clock.start(STAGE_COPY, 0, ref.tree() + " -> " + work);
-            copyTree(ref.tree(), work, req, logs.resolve(STAGE_COPY + ".log"));
+            // Hard links instead of a copy where the rebuild can name every file it writes
+            // (replayed commands on a Kbuild tree); see LinkedTree for the rule that keeps the
+            // cache intact.
+            boolean linked = !"0".equals(req.request().environment().get(REPLAY_ENV))
+                    && new XenMake(ref.tree(), Map.of(), List.of()).isKbuild()
+                    && LinkedTree.sameFileSystem(ref.tree(), out);
+            clock.start(STAGE_COPY, 0, ref.tree() + " -> " + work + (linked ? " (hard links)" : ""));
+            if (linked) {
+                LinkedTree.link(ref.tree(), work);
+            } else {
+                copyTree(ref.tree(), work, req, logs.resolve(STAGE_COPY + ".log"));
+            }
             clock.finish(0, null);
 
             clock.start(STAGE_APPLY, 0, req.patch().file().toString());
+            if (linked) {
+                for (String f : req.patch().touchedFiles()) {
+                    LinkedTree.makePrivate(work, f);
+                }
+            }
             applyPatch(req, work, logs.resolve(STAGE_APPLY + ".log"));
             clock.finish(0, null);
 
             clock.start(STAGE_AFFECTED, 0, null);
-            DependencyIndex deps = DependencyIndex.read(ref.tree());
+            DependencyIndex deps = DependencyIndexFile.load(ref.tree());
             Set<String> affected = new LinkedHashSet<>(deps.affectedBy(req.patch().touchedFiles()));
             List<String> fresh = new ArrayList<>();
             for (String s : req.patch().addedHypervisorSources()) {
@@ -75,10 +97,25 @@ public final class PatchedBuild {
             List<String> objects = List.copyOf(affected);
             clock.finish(objects.size(), String.join(" ", objects));
 
+            RecordedCommands.Plan plan = linked ? RecordedCommands.plan(ref.tree(), objects, deps.derived())
+                    : new RecordedCommands.Plan(java.util.Optional.empty(), "copied tree");
             clock.start(STAGE_COMPILE, objects.size(), String.join(" ", objects));
-            XenMake make = new XenMake(work, req.makeEnvironment(), req.makeArgs());
-            make.buildObjects(objects, req.jobs(), out, logs.resolve(STAGE_COMPILE + ".log"));
-            clock.finish(objects.size(), null);
+            Path compileLog = logs.resolve(STAGE_COMPILE + ".log");
+            if (plan.commands().isPresent()) {
+                RecordedCommands replay = plan.commands().get();
+                for (String w : replay.writes()) {
+                    LinkedTree.unlink(work.resolve("xen"), w);
+                }
+                replay.run(work, req.makeEnvironment(), req.jobs(), compileLog);
+            } else {
+                if (linked) {
+                    // make may write anywhere (a regenerated header, a .cmd file): no shared files.
+                    LinkedTree.makeAllPrivate(work);
+                }
+                XenMake make = new XenMake(work, req.makeEnvironment(), req.makeArgs());
+                make.buildObjects(objects, req.jobs(), out, compileLog);
+            }
+            clock.finish(objects.size(), plan.commands().isPresent() ? "replayed recorded commands" : "make (" + plan.whyNot() + ")");
 
             clock.start(STAGE_COLLECT, objects.size(), null);
             PatchedBuildResult result = collect(req, ref, work, objects, deps.derived(), clock);

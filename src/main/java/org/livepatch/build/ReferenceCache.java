@@ -47,7 +47,7 @@ public final class ReferenceCache {
         String digest;
         SourceTree src = new SourceTree(req.srcDir());
         try {
-            digest = src.digest();
+            digest = new SourceDigestCache(workspace).digest(src);
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.BAD_SOURCE_TREE, req.srcDir(), "cannot read source tree: " + e.getMessage(), e);
         }

@@ -25,7 +25,7 @@ public final class SourceTree {
     private final Path root;
 
     /** Directory names never copied: version control. */
-    private static final Set<String> SKIP_DIRS = Set.of(".git", ".hg", ".svn");
+    static final Set<String> SKIP_DIRS = Set.of(".git", ".hg", ".svn");
 
     /**
      * Build products of Xen's hypervisor build, by path relative to SRC (xen/Makefile: _clean and

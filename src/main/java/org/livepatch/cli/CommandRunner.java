@@ -40,7 +40,12 @@ public final class CommandRunner {
         return runWith(new CommandLine(command), null, null, args);
     }
 
-    /** As {@link #run}, writing to the given streams (null: the process's own); for tests. */
+    /** As {@link #run(Object, String...)} for a prepared command line (tests set its out and err). */
+    public static int run(CommandLine cl, String... args) {
+        return runWith(cl, null, null, args);
+    }
+
+    /** As {@link #run}, writing to the given streams (null: the command line's own); for tests. */
     public static int runWith(CommandLine cl, PrintWriter outStream, PrintWriter errStream, String... args) {
         if (outStream != null) {
             cl.setOut(outStream);

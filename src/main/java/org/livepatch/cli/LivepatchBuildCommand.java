@@ -8,6 +8,7 @@ import org.livepatch.build.BuildRequest;
 import org.livepatch.build.Progress;
 import org.livepatch.build.SkipStage;
 import org.livepatch.build.StageEvent;
+import org.livepatch.pipeline.BatchRun;
 import org.livepatch.pipeline.LivepatchPipeline;
 import org.livepatch.pipeline.PipelineException;
 import org.livepatch.pipeline.PipelineResult;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
  * {@code livepatch-build}: the options of Xen's livepatch-build-tools script, with the same
  * meaning, driving {@link LivepatchPipeline}. Exit codes: 0 payload written, 3 no functional
  * change, 10–28 build-stage problems (see {@code BuildException.Reason}), 30–34 diff, link and
- * verify problems (see {@code PipelineException.Reason}), 64 usage.
+ * verify problems (see {@code PipelineException.Reason}), 64 usage; with {@code --batch}, 1 when any
+ * patch failed (its own code is in the summary).
  */
 @Command(name = "livepatch-build", mixinStandardHelpOptions = true, version = "livepatch-build 0.1",
         sortOptions = false,
@@ -30,13 +32,19 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", required = true, description = "Xen source tree (the directory holding xen/)")
     Path srcDir;
 
-    @Option(names = {"-p", "--patch"}, paramLabel = "FILE", required = true, description = "source patch (unified diff, -p1)")
+    @Option(names = {"-p", "--patch"}, paramLabel = "FILE", description = "source patch (unified diff, -p1)")
     Path patch;
+
+    @Option(names = "--batch", paramLabel = "DIR|LIST", description = {
+            "instead of -p: every *.patch/*.diff of DIR, or the patches a LIST file names (one a line),",
+            "built against one reference, up to -j at a time; OUTPUT/<patch name>/ for each, a summary table",
+            "at the end and OUTPUT/batch.json; exit 0 only if every patch produced a payload"})
+    Path batch;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
     Path config;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "output directory; the payload is OUTPUT/<patch name>.livepatch")
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "output directory; the payload is OUTPUT/<patch name>.livepatch (with --batch: OUTPUT/<patch name>/<patch name>.livepatch)")
     Path output;
 
     @Option(names = {"-j", "--cpus"}, paramLabel = "N", description = "parallel make jobs (default: number of CPUs)")
@@ -69,6 +77,9 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** --batch: at least one patch produced no payload (each patch's own code is in the table). */
+    public static final int EXIT_BATCH_FAILED = 1;
+
     public static void main(String[] args) {
         System.exit(CommandRunner.run(new LivepatchBuildCommand(), args));
     }
@@ -76,6 +87,10 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
+        if ((patch == null) == (batch == null)) {
+            throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE,
+                    patch == null ? "a patch is needed: -p FILE, or --batch DIR|LIST" : "-p and --batch exclude each other");
+        }
         BuildRequest.Builder b = BuildRequest.builder()
                 .srcDir(srcDir).patch(patch).config(config).outputDir(output)
                 .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
@@ -84,6 +99,11 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             b.jobs(cpus);
         }
         try {
+            if (batch != null) {
+                BatchRun.Result r = BatchRun.run(b.build(), BatchRun.patches(batch), err);
+                BatchRun.printTable(r, spec.commandLine().getOut());
+                return r.ok() ? 0 : EXIT_BATCH_FAILED;
+            }
             PipelineResult r = LivepatchPipeline.run(b.build(), progress(err));
             if (r.payload() == null) {
                 err.println("livepatch-build: built only (-k diff); changed objects: " + String.join(" ", r.objects()));

@@ -79,7 +79,6 @@ public final class LivepatchPipeline {
         clock.start(STAGE_DIFF, built.objects().changed().size(), null);
         ElfFile xenElf = readXenSyms(xenSyms);
         DiffOptions diffOptions = new DiffOptions(null, XenSymbolTable.of(xenElf), checked.request().prelink());
-        DiffEngine engine = new DiffEngine();
         List<Path> payloadObjects = new ArrayList<>();
         List<Refusal> refusals = new ArrayList<>();
         List<String> changedFunctions = new ArrayList<>();
@@ -87,23 +86,33 @@ public final class LivepatchPipeline {
         List<String> newFunctions = new ArrayList<>();
         List<String> changedObjects = new ArrayList<>();
         StringBuilder diffLog = new StringBuilder();
-        for (ObjectPair pair : built.objects().changed()) {
+        // Objects are independent: diff them on all cores (a header change can rebuild hundreds),
+        // then use the results in the build's order, so the output does not depend on timing.
+        List<ObjectPair> pairs = built.objects().changed();
+        List<Object> diffed = pairs.parallelStream().map(pair -> {
             if (built.objects().derived().containsValue(pair.path())) {
+                return (Object) null;
+            }
+            try {
+                return new DiffEngine().diff(ElfReader.read(pair.original()), ElfReader.read(pair.patched()), diffOptions);
+            } catch (ElfFormatException e) {
+                return new PipelineException(PipelineException.Reason.DIFF_FAILED, e.getMessage(), e);
+            } catch (DiffInputException | IOException e) {
+                return new PipelineException(PipelineException.Reason.DIFF_FAILED, pair.path() + ": " + e.getMessage(), e);
+            }
+        }).toList();
+        for (int i = 0; i < pairs.size(); i++) {
+            ObjectPair pair = pairs.get(i);
+            if (diffed.get(i) == null) {
                 // An intermediate (foo.o) of an object made from it (foo.init.o): the derived one is
                 // what the hypervisor links, so that is the one diffed.
                 diffLog.append(pair.path()).append(": intermediate of a derived object, not diffed\n");
                 continue;
             }
-            DiffResult r;
-            try {
-                r = engine.diff(ElfReader.read(pair.original()), ElfReader.read(pair.patched()), diffOptions);
-            } catch (ElfFormatException e) {
-                throw new PipelineException(PipelineException.Reason.DIFF_FAILED, e.getMessage(), e);
-            } catch (DiffInputException e) {
-                throw new PipelineException(PipelineException.Reason.DIFF_FAILED, pair.path() + ": " + e.getMessage(), e);
-            } catch (IOException e) {
-                throw new PipelineException(PipelineException.Reason.DIFF_FAILED, pair.path() + ": " + e.getMessage(), e);
+            if (diffed.get(i) instanceof PipelineException e) {
+                throw e;
             }
+            DiffResult r = (DiffResult) diffed.get(i);
             diffLog.append(DiffReportJson.of(pair.original().toString(), pair.patched().toString(), r));
             switch (r.status()) {
                 case CHANGES -> {

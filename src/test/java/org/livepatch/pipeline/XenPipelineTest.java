@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.build.BuildFixtures;
 import org.livepatch.build.BuildRequest;
+import org.livepatch.build.PatchedBuild;
+import org.livepatch.build.Workspace;
 import org.livepatch.build.Progress;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.testsupport.XenTree;
@@ -74,6 +78,30 @@ class XenPipelineTest {
         assertTrue(events.stream().noneMatch(s -> s.startsWith("reference-build:STARTED:building")), "reference from the cache: " + events);
         assertEquals(Set.of("do_xen_version", "compat_xen_version"), names(r));
         assertEquals(Set.of("common/kernel.o", "common/compat/kernel.o"), Set.copyOf(r.objects()));
+    }
+
+    @Test
+    void fastPathGivesTheMakePathsPayloadAndLeavesTheCacheUnchanged(@TempDir Path tmp) throws Exception {
+        LivepatchPipeline.run(request(XenTree.patch("hello.patch"), tmp.resolve("warm")).build(), Progress.NONE);
+        Path refs = Workspace.fromEnvironment(System.getenv()).refs();
+        Map<String, String> cacheBefore = BuildFixtures.checksums(refs);
+
+        List<String> fast = new ArrayList<>();
+        PipelineResult r1 = LivepatchPipeline.run(request(XenTree.patch("kernel-extraversion.patch"), tmp.resolve("fast")).build(),
+                e -> fast.add(e.stage() + ":" + e.phase() + ":" + e.detail()));
+        assertEquals(cacheBefore, BuildFixtures.checksums(refs), "the cached reference tree is unchanged by a hard-linked run");
+
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put(PatchedBuild.REPLAY_ENV, "0");
+        List<String> slow = new ArrayList<>();
+        PipelineResult r2 = LivepatchPipeline.run(request(XenTree.patch("kernel-extraversion.patch"), tmp.resolve("make"))
+                .environment(env).build(), e -> slow.add(e.stage() + ":" + e.phase() + ":" + e.detail()));
+
+        assertTrue(fast.contains("patched-build:FINISHED:replayed recorded commands"), fast.toString());
+        assertTrue(slow.stream().anyMatch(s -> s.startsWith("patched-build:FINISHED:make")), slow.toString());
+        assertTrue(fast.stream().anyMatch(s -> s.startsWith("copy-reference:STARTED:") && s.endsWith("(hard links)")), fast.toString());
+        assertEquals(-1L, Files.mismatch(r1.payload(), r2.payload()), "same payload, byte for byte, from both paths");
+        assertEquals(Set.of("do_xen_version", "compat_xen_version"), names(r1));
     }
 
     @Test
