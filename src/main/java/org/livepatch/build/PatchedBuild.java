@@ -54,11 +54,12 @@ public final class PatchedBuild {
         Path out = req.outputDir();
         Path work = out.resolve(WORK_DIR);
         Path logs = req.logDir();
+        boolean linked = false;
         try {
             // Hard links instead of a copy where the rebuild can name every file it writes
             // (replayed commands on a Kbuild tree); see LinkedTree for the rule that keeps the
             // cache intact.
-            boolean linked = !"0".equals(req.request().environment().get(REPLAY_ENV))
+            linked = !"0".equals(req.request().environment().get(REPLAY_ENV))
                     && new XenMake(ref.tree(), Map.of(), List.of()).isKbuild()
                     && LinkedTree.sameFileSystem(ref.tree(), out);
             clock.start(STAGE_COPY, 0, ref.tree() + " -> " + work + (linked ? " (hard links)" : ""));
@@ -124,11 +125,37 @@ public final class PatchedBuild {
             if (!req.request().debug()) {
                 ReferenceCache.deleteTree(work);
                 Files.deleteIfExists(out.resolve("livepatch-objects.mk"));
+            } else if (linked) {
+                // Kept for the user, who may edit it: no file of it may still be the cache's.
+                LinkedTree.makeAllPrivate(work);
             }
             return new PatchedBuildResult(result.changed(), result.added(), result.rebuilt(), result.derived(),
                     result.referenceXenSyms(), result.xenSyms(), clock.times());
         } catch (IOException e) {
+            unshare(linked, work, req);
             throw new BuildException(BuildException.Reason.WORKSPACE, out, e.getMessage(), e);
+        } catch (BuildException | RuntimeException | InterruptedException e) {
+            unshare(linked, work, req);
+            throw e;
+        }
+    }
+
+    /**
+     * A failed run leaves OUTPUT/work for the user to look at (and perhaps to fix and rebuild in):
+     * a hard-linked one must not share files with the cache then. Kept with --debug, else removed.
+     */
+    private static void unshare(boolean linked, Path work, CheckedRequest req) {
+        if (!linked || !Files.exists(work)) {
+            return;
+        }
+        try {
+            if (req.request().debug()) {
+                LinkedTree.makeAllPrivate(work);
+            } else {
+                ReferenceCache.deleteTree(work);
+            }
+        } catch (IOException e) {
+            // Best effort; the run's own error is the one to report.
         }
     }
 

@@ -303,7 +303,8 @@ public final class BatchRun {
         if (s == null) {
             return "";
         }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String[] lines = s.split("\n");
+        // "N change(s) cannot be live-patched safely:" says little without its first item.
+        return lines.length > 1 && lines[0].endsWith(":") ? lines[0] + " " + lines[1].strip() : lines[0];
     }
 }

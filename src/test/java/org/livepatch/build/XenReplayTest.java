@@ -68,4 +68,31 @@ class XenReplayTest {
         assertTrue(plan.commands().isEmpty());
         assertTrue(plan.whyNot().contains("no recorded command"), plan.whyNot());
     }
+
+    @Test
+    void aFailedLinkedRunLeavesNoFileSharedWithTheCache(@TempDir Path tmp) throws Exception {
+        Path patch = tmp.resolve("broken.patch");
+        Files.writeString(patch, Files.readString(XenTree.patch("hello.patch")).replace("+    return \"Hello World\";",
+                "+    return this does not compile;"));
+        String id = org.livepatch.elf.ElfReader.read(XenTree.xenSyms()).buildId().orElseThrow().toHex();
+        for (boolean debug : List.of(false, true)) {
+            Path out = tmp.resolve("out-" + debug);
+            BuildRequest req = BuildRequest.builder().srcDir(XenTree.source()).patch(patch)
+                    .config(XenTree.root().resolve("xen/.config")).outputDir(out).jobs(2).depends(id).debug(debug).build();
+            BuildException e = org.junit.jupiter.api.Assertions.assertThrows(BuildException.class, () -> BuildStage.run(req, Progress.NONE));
+            assertEquals(BuildException.Reason.PATCHED_BUILD_FAILED, e.reason(), e.getMessage());
+            Path work = out.resolve(PatchedBuild.WORK_DIR);
+            if (!debug) {
+                assertFalse(Files.exists(work), "removed after the failure");
+                continue;
+            }
+            assertTrue(Files.isRegularFile(work.resolve("xen/common/kernel.c")), "kept with --debug");
+            try (var s = Files.walk(work)) {
+                for (Path p : s.filter(f -> Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
+                    assertEquals(1, (Integer) Files.getAttribute(p, "unix:nlink", java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                            p + " still shares its inode");
+                }
+            }
+        }
+    }
 }
