@@ -52,7 +52,12 @@ public final class BuildException extends Exception {
         /** SRC changed while it was being copied; the copy would not match its cache key. */
         SOURCE_CHANGED(27),
         /** The run was interrupted (Ctrl-C, thread interrupt); nothing was published. */
-        INTERRUPTED(28);
+        INTERRUPTED(28),
+        /**
+         * The reference {@code xen-syms} names another gcc in {@code .comment} than the one that
+         * would build the payload ({@code --skip-compiler-check} overrides).
+         */
+        COMPILER_MISMATCH(29);
 
         private final int exitCode;
 

@@ -21,12 +21,13 @@ import java.util.Map;
  * @param xenDepends  {@code --xen-depends}: build-id of the hypervisor, or null
  * @param prelink     {@code --prelink}
  * @param strip       {@code --strip}
+ * @param skipCompilerCheck {@code --skip-compiler-check}: build even if xen-syms names another gcc
  * @param cacheDir    the cache root, or null for ${LPB_CACHE:-~/.cache/livepatch-build}
  * @param environment environment for the builds (PATH finds the toolchain; XEN_BUILD_* pin strings)
  */
 public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir, int jobs, SkipStage skip,
         boolean debug, boolean xenDebug, Path xenSyms, String depends, String xenDepends, boolean prelink,
-        boolean strip, Path cacheDir, Map<String, String> environment) {
+        boolean strip, boolean skipCompilerCheck, Path cacheDir, Map<String, String> environment) {
 
     public BuildRequest {
         skip = skip == null ? SkipStage.NONE : skip;
@@ -52,6 +53,7 @@ public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir,
         private String xenDepends;
         private boolean prelink;
         private boolean strip;
+        private boolean skipCompilerCheck;
         private Path cacheDir;
         private Map<String, String> environment = System.getenv();
 
@@ -68,12 +70,13 @@ public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir,
         public Builder xenDepends(String v) { xenDepends = v; return this; }
         public Builder prelink(boolean v) { prelink = v; return this; }
         public Builder strip(boolean v) { strip = v; return this; }
+        public Builder skipCompilerCheck(boolean v) { skipCompilerCheck = v; return this; }
         public Builder cacheDir(Path v) { cacheDir = v; return this; }
         public Builder environment(Map<String, String> v) { environment = v; return this; }
 
         public BuildRequest build() {
             return new BuildRequest(srcDir, patch, config, outputDir, jobs, skip, debug, xenDebug, xenSyms, depends,
-                    xenDepends, prelink, strip, cacheDir, environment);
+                    xenDepends, prelink, strip, skipCompilerCheck, cacheDir, environment);
         }
     }
 }

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * §1.3-1.4).
  *
  * <p>OUTPUT afterwards, upstream's layout: {@code original/xen/<obj>}, {@code patched/xen/<obj>}
- * for the changed objects, {@code xen-syms} (the reference's), {@code logs/}. The work tree
+ * for the changed objects (with the {@code .<obj>.cmd} command line the build recorded, when it did), {@code xen-syms} (the reference's), {@code logs/}. The work tree
  * ({@code OUTPUT/work}) is removed after success unless {@code --debug}.
  */
 public final class PatchedBuild {
@@ -203,11 +203,13 @@ public final class PatchedBuild {
             Path patchedCopy = out.resolve(PATCHED_DIR).resolve("xen").resolve(o);
             if (!Files.exists(original)) {
                 copy(patched, patchedCopy);
+                copyCommand(patched, patchedCopy);
                 added.add(new NewObject(o, patchedCopy));
             } else if (Files.mismatch(original, patched) != -1) {
                 Path originalCopy = out.resolve(ORIGINAL_DIR).resolve("xen").resolve(o);
                 copy(original, originalCopy);
                 copy(patched, patchedCopy);
+                copyCommand(patched, patchedCopy);
                 changed.add(new ObjectPair(o, originalCopy, patchedCopy));
             }
         }
@@ -225,6 +227,18 @@ public final class PatchedBuild {
         });
         return new PatchedBuildResult(changed, added, objects, relevantDerived, syms,
                 req.xenSyms().orElse(syms), clock.times());
+    }
+
+    /** The {@code .<obj>.cmd} the build recorded next to an object (its command line), if any. */
+    public static Path commandFile(Path object) {
+        return object.resolveSibling("." + object.getFileName() + ".cmd");
+    }
+
+    /** Keeps the object's recorded command next to its copy in OUTPUT, for the report (also with -k build). */
+    private static void copyCommand(Path object, Path copy) throws IOException {
+        if (Files.isRegularFile(commandFile(object))) {
+            copy(commandFile(object), commandFile(copy));
+        }
     }
 
     private static void copy(Path from, Path to) throws IOException {

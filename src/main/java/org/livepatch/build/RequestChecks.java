@@ -10,8 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.livepatch.elf.Bytes;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
+import org.livepatch.elf.Section;
 
 /**
  * Every check that can fail before a build starts, in upstream's order where it has one
@@ -37,8 +39,10 @@ public final class RequestChecks {
         Optional<BuildId> xenDepends = r.xenDepends() == null
                 ? Optional.empty() : Optional.of(BuildId.parseOption("--xen-depends", r.xenDepends()));
         Optional<Path> xenSyms = Optional.empty();
+        ElfFile xenSymsElf = null;
         if (r.xenSyms() != null) {
-            BuildId syms = readBuildId(r.xenSyms());
+            xenSymsElf = readXenSyms(r.xenSyms());
+            BuildId syms = buildIdOf(xenSymsElf, r.xenSyms());
             if (xenDepends.isPresent() && !xenDepends.get().equals(syms)) {
                 throw new BuildException(BuildException.Reason.XEN_SYMS_MISMATCH, r.xenSyms(),
                         "build-id " + syms + " does not match --xen-depends " + xenDepends.get());
@@ -49,6 +53,9 @@ public final class RequestChecks {
         Workspace ws = r.cacheDir() != null ? new Workspace(r.cacheDir().toAbsolutePath()) : Workspace.fromEnvironment(r.environment());
         Path out = checkOutput(r, src, ws);
         Toolchain tools = Toolchain.locate(r.environment());
+        if (xenSymsElf != null && !r.skipCompilerCheck()) {
+            checkCompiler(xenSymsElf, r.xenSyms(), tools);
+        }
 
         SourcePatch patch = SourcePatch.parse(r.patch());
         patch.requireHypervisorSource();
@@ -99,17 +106,69 @@ public final class RequestChecks {
     }
 
     static BuildId readBuildId(Path xenSyms) throws BuildException {
+        return buildIdOf(readXenSyms(xenSyms), xenSyms);
+    }
+
+    private static ElfFile readXenSyms(Path xenSyms) throws BuildException {
         if (!Files.isRegularFile(xenSyms) || !Files.isReadable(xenSyms)) {
             throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, xenSyms, "xen-syms file does not exist or is not readable");
         }
-        ElfFile elf;
         try {
-            elf = ElfReader.read(xenSyms);
+            return ElfReader.read(xenSyms);
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, xenSyms, "not a readable ELF file: " + e.getMessage(), e);
         }
+    }
+
+    private static BuildId buildIdOf(ElfFile elf, Path xenSyms) throws BuildException {
         return elf.buildId().map(BuildId::of).orElseThrow(() -> new BuildException(BuildException.Reason.BAD_XEN_SYMS,
                 xenSyms, "has no GNU build-id note (was it linked with --build-id?)"));
+    }
+
+    /** {@link #checkCompiler(ElfFile, Path, Toolchain)} on a file not read yet (the reference build's xen-syms). */
+    public static void checkCompiler(Path xenSyms, Toolchain tools) throws BuildException {
+        checkCompiler(readXenSyms(xenSyms), xenSyms, tools);
+    }
+
+    /**
+     * A payload must be compiled by the gcc that compiled the hypervisor: another gcc lays out
+     * unchanged functions differently, so the diff would see changes the patch did not make, or
+     * miss ABI differences. gcc names itself in every object's {@code .comment}
+     * ({@code GCC: (Debian 12.2.0-14+deb12u1) 12.2.0}), which the link keeps in xen-syms; its
+     * {@code --version} prints the same text after the program name. A xen-syms without such an
+     * entry (stripped, or not built by gcc) cannot be checked and passes.
+     */
+    static void checkCompiler(ElfFile elf, Path xenSyms, Toolchain tools) throws BuildException {
+        String ours = tools.gccVersion();
+        int space = ours.indexOf(' ');
+        String oursId = space < 0 ? ours : ours.substring(space + 1).strip();
+        for (String built : gccComments(elf)) {
+            if (!built.equals(oursId)) {
+                throw new BuildException(BuildException.Reason.COMPILER_MISMATCH, xenSyms,
+                        "built by gcc " + built + " (its .comment), but the payload would be built by " + ours + " ("
+                                + tools.gcc() + "); use the hypervisor's compiler, or --skip-compiler-check");
+            }
+        }
+    }
+
+    /** The compiler identifications in {@code .comment} that gcc wrote, without the {@code GCC: } prefix. */
+    static List<String> gccComments(ElfFile elf) {
+        List<String> out = new ArrayList<>();
+        for (Section s : elf.sectionsNamed(".comment")) {
+            Bytes d = s.data();
+            int i = 0;
+            while (i < d.length()) {
+                String str = d.cString(i);
+                if (str == null) {
+                    break;
+                }
+                if (str.startsWith("GCC: ") && !out.contains(str.substring(5).strip())) {
+                    out.add(str.substring(5).strip());
+                }
+                i += str.length() + 1;
+            }
+        }
+        return out;
     }
 
     /**

@@ -21,12 +21,22 @@ public record Workspace(Path root) {
     /** In-process locks: FileChannel locks belong to the whole JVM and cannot exclude threads. */
     private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
 
+    /**
+     * {@code $LPB_CACHE}, else {@code $HOME/.cache/livepatch-build}; the JVM's {@code user.home}
+     * only when HOME is unset. user.home comes from the password database, not from HOME: in a
+     * container run as a uid it does not know it is {@code ?} (a relative path), and as root it
+     * is the container's own {@code /root}, which is gone after the run.
+     */
     public static Workspace fromEnvironment(Map<String, String> env) {
         String c = env.get("LPB_CACHE");
         if (c != null && !c.isBlank()) {
             return new Workspace(Path.of(c).toAbsolutePath());
         }
-        return new Workspace(Path.of(System.getProperty("user.home"), ".cache", "livepatch-build"));
+        String home = env.get("HOME");
+        if (home == null || !home.startsWith("/")) {
+            home = System.getProperty("user.home");
+        }
+        return new Workspace(Path.of(home, ".cache", "livepatch-build").toAbsolutePath());
     }
 
     public Path refs() {

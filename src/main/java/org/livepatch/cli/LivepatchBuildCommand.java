@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code livepatch-build}: the options of Xen's livepatch-build-tools script, with the same
  * meaning, driving {@link LivepatchPipeline}. Exit codes: 0 payload written, 3 no functional
- * change, 10–28 build-stage problems (see {@code BuildException.Reason}), 30–34 diff, link and
+ * change, 10–29 build-stage problems (see {@code BuildException.Reason}), 30–34 diff, link and
  * verify problems (see {@code PipelineException.Reason}), 64 usage; with {@code --batch}, 1 when any
  * patch failed (its own code is in the summary).
  */
@@ -74,6 +74,9 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @Option(names = "--strip", description = "strip everything relocations do not need")
     boolean strip;
 
+    @Option(names = "--skip-compiler-check", description = "build even if xen-syms names another gcc (in .comment) than the one on PATH")
+    boolean skipCompilerCheck;
+
     @Spec
     CommandSpec spec;
 
@@ -94,7 +97,8 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         BuildRequest.Builder b = BuildRequest.builder()
                 .srcDir(srcDir).patch(patch).config(config).outputDir(output)
                 .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
-                .depends(depends).xenDepends(xenDepends).prelink(prelink).strip(strip);
+                .depends(depends).xenDepends(xenDepends).prelink(prelink).strip(strip)
+                .skipCompilerCheck(skipCompilerCheck);
         if (cpus != null) {
             b.jobs(cpus);
         }

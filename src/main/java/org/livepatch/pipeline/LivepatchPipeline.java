@@ -16,6 +16,7 @@ import org.livepatch.build.BuildStage;
 import org.livepatch.build.CheckedRequest;
 import org.livepatch.build.NewObject;
 import org.livepatch.build.ObjectPair;
+import org.livepatch.build.PatchedBuild;
 import org.livepatch.build.Progress;
 import org.livepatch.build.ReferenceCache;
 import org.livepatch.build.RequestChecks;
@@ -73,6 +74,10 @@ public final class LivepatchPipeline {
                     built.objects().changedPaths(), clock.times(), null);
         }
         Path xenSyms = built.objects().xenSyms();
+        if (checked.xenSyms().isEmpty() && !checked.request().skipCompilerCheck()) {
+            // The reference build's own (or, with -k build, OUTPUT's from an earlier run).
+            RequestChecks.checkCompiler(xenSyms, checked.toolchain());
+        }
         Path objectsDir = checked.outputDir().resolve("objects");
 
         // --- create-diff-object on every changed object ---------------------------------------
@@ -213,7 +218,7 @@ public final class LivepatchPipeline {
         Path reportFile = checked.outputDir().resolve(checked.patchName() + ".json");
         PipelineResult result = new PipelineResult(payloadFile, buildId, payload.depends().hex(), payload.xenDepends().hex(),
                 functions, newFunctions, changedObjects, clock.times(), reportFile);
-        writeLog(reportFile, Json.write(report(checked, result, xenSyms)));
+        writeLog(reportFile, Json.write(report(checked, result, xenSyms, compileCommands(built))));
         return result;
     }
 
@@ -225,7 +230,34 @@ public final class LivepatchPipeline {
         }
     }
 
-    private static Map<String, Object> report(CheckedRequest checked, PipelineResult r, Path xenSyms) {
+    /**
+     * How each changed or new object was built: the command line Xen's build recorded for it
+     * ({@code cmd_<obj> := ...} in {@code .<obj>.cmd}, written by if_changed), i.e. the compiler
+     * and every flag. Objects without a recorded command are left out.
+     */
+    static Map<String, String> compileCommands(BuildOutcome built) throws PipelineException {
+        Map<String, Path> objects = new java.util.TreeMap<>();
+        built.objects().changed().forEach(p -> objects.put(p.path(), p.patched()));
+        built.objects().added().forEach(n -> objects.put(n.path(), n.patched()));
+        Map<String, String> out = new LinkedHashMap<>();
+        for (var e : objects.entrySet()) {
+            Path cmd = PatchedBuild.commandFile(e.getValue());
+            if (!Files.isRegularFile(cmd)) {
+                continue;
+            }
+            try {
+                Files.readAllLines(cmd, StandardCharsets.ISO_8859_1).stream()
+                        .filter(l -> l.startsWith("cmd_") && l.contains(" := ")).findFirst()
+                        .ifPresent(l -> out.put(e.getKey(), l.substring(l.indexOf(" := ") + 4).strip()));
+            } catch (IOException ex) {
+                throw new PipelineException(PipelineException.Reason.OUTPUT, cmd + ": " + ex.getMessage(), ex);
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Object> report(CheckedRequest checked, PipelineResult r, Path xenSyms,
+            Map<String, String> compileCommands) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("payload", r.payload().toString());
         m.put("name", checked.patchName());
@@ -253,6 +285,7 @@ public final class LivepatchPipeline {
         tool.put("gcc", checked.toolchain().gccVersion());
         tool.put("ld", checked.toolchain().ldVersion());
         tool.put("make_args", checked.makeArgs());
+        tool.put("compile_commands", compileCommands);
         m.put("toolchain", tool);
         List<Object> stages = new ArrayList<>();
         for (StageTime t : r.times()) {

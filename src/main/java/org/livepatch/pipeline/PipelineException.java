@@ -2,7 +2,7 @@ package org.livepatch.pipeline;
 
 /**
  * Why the stages after the build stopped: each reason has its own exit code, after the build
- * stage's (10–28), so scripts can tell "nothing to patch" from "cannot patch this safely".
+ * stage's (10–29), so scripts can tell "nothing to patch" from "cannot patch this safely".
  */
 public final class PipelineException extends Exception {
     private static final long serialVersionUID = 1L;

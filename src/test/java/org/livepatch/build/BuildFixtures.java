@@ -115,6 +115,23 @@ public final class BuildFixtures {
         return patchFile;
     }
 
+    /**
+     * A copy of {@code elf} whose {@code .comment} section says {@code GCC: <compiler>} instead
+     * (the bytes overwritten in place, the rest NUL), as if another gcc had built it: same size,
+     * same build-id, same everything else.
+     */
+    public static Path withGccComment(Path elf, Path copy, String compiler) throws IOException {
+        byte[] bytes = Files.readAllBytes(elf);
+        org.livepatch.elf.Section comment = org.livepatch.elf.ElfReader.read(elf).section(".comment")
+                .orElseThrow(() -> new AssertionError(elf + " has no .comment"));
+        byte[] text = ("GCC: " + compiler).getBytes(StandardCharsets.ISO_8859_1);
+        assertEquals(true, text.length < comment.size(), "the new .comment fits");
+        java.util.Arrays.fill(bytes, (int) comment.offset(), (int) (comment.offset() + comment.size()), (byte) 0);
+        System.arraycopy(text, 0, bytes, (int) comment.offset(), text.length);
+        Files.write(copy, bytes);
+        return copy;
+    }
+
     /** Collects progress events, for asserting which stages ran. */
     static final class Recorder implements Progress {
         final List<StageEvent> events = new ArrayList<>();

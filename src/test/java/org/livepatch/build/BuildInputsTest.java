@@ -25,6 +25,15 @@ class BuildInputsTest {
     }
 
     @Test
+    void cacheIsLpbCacheElseHomeFromTheEnvironment() {
+        assertEquals(Path.of("/c/lpb"), Workspace.fromEnvironment(java.util.Map.of("LPB_CACHE", "/c/lpb", "HOME", "/h")).root());
+        // HOME, not the JVM's user.home (the password database: "?" or the container's /root)
+        assertEquals(Path.of("/h/.cache/livepatch-build"), Workspace.fromEnvironment(java.util.Map.of("HOME", "/h")).root());
+        assertEquals(Path.of(System.getProperty("user.home"), ".cache/livepatch-build").toAbsolutePath(),
+                Workspace.fromEnvironment(java.util.Map.of()).root());
+    }
+
+    @Test
     void buildIdsAreExactlyFortyHexDigits() throws Exception {
         assertEquals("0123456789abcdef0123456789abcdef01234567",
                 BuildId.parseOption("--depends", "0123456789ABCDEF0123456789abcdef01234567").hex());

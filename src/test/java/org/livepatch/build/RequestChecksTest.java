@@ -115,6 +115,25 @@ class RequestChecksTest {
     }
 
     @Test
+    void xenSymsBuiltByAnotherGccIsRefusedUnlessTheCheckIsSkipped() throws Exception {
+        Path syms = elfWithBuildId();
+        String gcc = RequestChecks.gccComments(org.livepatch.elf.ElfReader.read(syms)).get(0);
+        assertTrue(Toolchain.locate(System.getenv()).gccVersion().endsWith(gcc), "a gcc-built file names this gcc: " + gcc);
+        RequestChecks.check(ok().xenSyms(syms).build());
+        ReferenceCache.deleteTree(tmp.resolve("cache"));
+
+        Path other = BuildFixtures.withGccComment(syms, tmp.resolve("other-syms"), "(Test) 1.2.3");
+        assertEquals(List.of("(Test) 1.2.3"), RequestChecks.gccComments(org.livepatch.elf.ElfReader.read(other)));
+        BuildException e = refused(ok().xenSyms(other).build(), BuildException.Reason.COMPILER_MISMATCH);
+        assertEquals(29, e.exitCode());
+        assertTrue(e.getMessage().startsWith(other + ": built by gcc (Test) 1.2.3 (its .comment), but the payload would be built by gcc"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains(gcc) && e.getMessage().endsWith("--skip-compiler-check"), e.getMessage());
+
+        RequestChecks.check(ok().xenSyms(other).skipCompilerCheck(true).build());
+    }
+
+    @Test
     void patchThatDoesNotApply() throws Exception {
         BuildException e = refused(ok().patch(BuildFixtures.patch("minixen-not-applying.patch")).build(),
                 BuildException.Reason.PATCH_DOES_NOT_APPLY);

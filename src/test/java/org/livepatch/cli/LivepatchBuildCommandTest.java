@@ -70,4 +70,18 @@ class LivepatchBuildCommandTest {
         missingSyms.addAll(List.of("--xen-syms", tmp.resolve("nope").toString()));
         assertOneLine(run(missingSyms.toArray(String[]::new)), 15, "nope");
     }
+
+    @Test
+    void xenSymsOfAnotherGccIsExitCode29(@TempDir Path tmp) throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Path c = tmp.resolve("s.c");
+        Files.writeString(c, "void _start(void) { for (;;); }\n");
+        Path exe = tmp.resolve("syms");
+        org.livepatch.testsupport.Tools.run(tmp, "gcc", "-nostdlib", "-static", "-Wl,--build-id=sha1", "-o", exe.toString(), c.toString());
+        Path other = BuildFixtures.withGccComment(exe, tmp.resolve("other"), "(Test) 1.2.3");
+        List<String> args = base(src, tmp, "minixen-extra-version.patch");
+        args.addAll(List.of("--xen-syms", other.toString()));
+        assertOneLine(run(args.toArray(String[]::new)), 29, "built by gcc (Test) 1.2.3");
+        assertTrue(new CommandLine(new LivepatchBuildCommand()).getUsageMessage().contains("--skip-compiler-check"));
+    }
 }

@@ -71,6 +71,15 @@ class LivepatchPipelineTest {
         String json = Files.readString(r.report());
         assertTrue(json.contains("\"build_id\": \"" + r.buildId() + "\""), json);
         assertTrue(json.contains("\"gcc\""), json);
+        // how the payload was built: the recorded command of the changed object, every flag
+        String cmd = "common/version.o";
+        assertTrue(json.contains("\"compile_commands\": {"), json);
+        String line = json.lines().filter(l -> l.contains("\"" + cmd + "\": \"")).findFirst().orElseThrow(() -> new AssertionError(json));
+        for (String flag : List.of("gcc ", " -O2 ", " -fno-pie ", " -ffunction-sections ", " -mindirect-branch=thunk-extern ",
+                " -c common/version.c ")) {
+            assertTrue(line.contains(flag), flag + " in " + line);
+        }
+        assertFalse(line.contains(tmp.toString()), "no absolute path: " + line);
 
         // Same inputs, another output directory: the reference comes from the cache, and the
         // payload is byte-identical.
@@ -81,6 +90,24 @@ class LivepatchPipelineTest {
         assertTrue(stages.stream().noneMatch(s -> s.startsWith("reference-build:STARTED:building")), "no second reference build: " + stages);
         assertEquals(Files.readString(r.payload(), java.nio.charset.StandardCharsets.ISO_8859_1),
                 Files.readString(r2.payload(), java.nio.charset.StandardCharsets.ISO_8859_1), "byte-identical payloads");
+    }
+
+    @Test
+    void xenSymsOfAnotherGccIsRefusedUnlessTheCheckIsSkipped(@TempDir Path tmp) throws Exception {
+        Path xenSyms = BuildFixtures.withGccComment(buildRunningHypervisor(tmp), tmp.resolve("xen-syms-gcc99"), "(Other) 99.1.0");
+        String id = buildId(xenSyms);
+        Path src = BuildFixtures.copyMinixen(tmp);
+        BuildException e = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
+                BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                        .depends(id).xenSyms(xenSyms).build(), Progress.NONE));
+        assertEquals(BuildException.Reason.COMPILER_MISMATCH, e.reason());
+        assertTrue(e.getMessage().contains("built by gcc (Other) 99.1.0 (its .comment)"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out")), "refused before anything was written");
+
+        PipelineResult r = LivepatchPipeline.run(BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .depends(id).xenSyms(xenSyms).skipCompilerCheck(true).build(), Progress.NONE);
+        assertTrue(Files.isRegularFile(r.payload()));
+        assertEquals(id, r.xenDepends());
     }
 
     @Test
