@@ -55,8 +55,9 @@ public final class ElfReader {
     private ElfFile parse() throws ElfFormatException {
         ElfHeader h = parseHeader();
         List<ProgramHeader> phdrs = parseProgramHeaders(h);
-        List<Section> raw = parseSectionHeaders(h);
-        List<Section> sections = nameSections(h, raw);
+        long[] nameOffsets = new long[h.shnum()];
+        List<Section> raw = parseSectionHeaders(h, nameOffsets);
+        List<Section> sections = nameSections(h, raw, nameOffsets);
 
         Section symtab = null;
         for (Section s : sections) {
@@ -165,8 +166,11 @@ public final class ElfReader {
         return h.shoff() + (long) index * Elf.SHDR_SIZE;
     }
 
-    /** Section headers and their data windows, names still unresolved (name field holds the raw index). */
-    private List<Section> parseSectionHeaders(ElfHeader h) throws ElfFormatException {
+    /**
+     * Section headers and their data windows, with empty names: the sh_name of section i goes to
+     * {@code nameOffsets[i]}, resolved once the section-name table is known.
+     */
+    private List<Section> parseSectionHeaders(ElfHeader h, long[] nameOffsets) throws ElfFormatException {
         List<Section> list = new ArrayList<>(h.shnum());
         for (int i = 0; i < h.shnum(); i++) {
             int o = (int) sectionHeaderOffset(h, i);
@@ -201,12 +205,13 @@ public final class ElfReader {
                 }
                 data = file.slice((int) offset, (int) size);
             }
-            list.add(new Section(i, Long.toString(nameOff), type, flags, addr, offset, size, link, info, align, entsize, data));
+            nameOffsets[i] = nameOff;
+            list.add(new Section(i, "", type, flags, addr, offset, size, link, info, align, entsize, data));
         }
         return list;
     }
 
-    private List<Section> nameSections(ElfHeader h, List<Section> raw) throws ElfFormatException {
+    private List<Section> nameSections(ElfHeader h, List<Section> raw, long[] nameOffsets) throws ElfFormatException {
         if (raw.isEmpty()) {
             return raw;
         }
@@ -216,7 +221,7 @@ public final class ElfReader {
         }
         List<Section> named = new ArrayList<>(raw.size());
         for (Section s : raw) {
-            long nameOff = Long.parseLong(s.name());
+            long nameOff = nameOffsets[s.index()];
             String name;
             if (h.shstrndx() == 0) {
                 name = "";

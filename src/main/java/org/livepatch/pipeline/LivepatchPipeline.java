@@ -82,8 +82,9 @@ public final class LivepatchPipeline {
 
         // --- create-diff-object on every changed object ---------------------------------------
         clock.start(STAGE_DIFF, built.objects().changed().size(), null);
-        ElfFile xenElf = readXenSyms(xenSyms);
-        DiffOptions diffOptions = new DiffOptions(null, XenSymbolTable.of(xenElf), checked.request().prelink());
+        // One read and index of xen-syms serves the diff, the assembler and the verifier.
+        XenSymbolTable xen = XenSymbolTable.of(readXenSyms(xenSyms));
+        DiffOptions diffOptions = new DiffOptions(null, xen, checked.request().prelink());
         List<Path> payloadObjects = new ArrayList<>();
         List<Refusal> refusals = new ArrayList<>();
         List<String> changedFunctions = new ArrayList<>();
@@ -162,10 +163,8 @@ public final class LivepatchPipeline {
 
         // --- assemble ------------------------------------------------------------------------
         clock.start(STAGE_ASSEMBLE, payloadObjects.size(), null);
-        XenSymbolTable xen;
         PayloadAssembler.Payload payload;
         try {
-            xen = XenSymbolTable.load(xenSyms);
             PayloadAssembler.Options options = PayloadAssembler.Options.defaults()
                     .withPrelink(checked.request().prelink())
                     .withStrip(checked.request().strip())
@@ -184,20 +183,16 @@ public final class LivepatchPipeline {
         // --- verify as the hypervisor would, before anything is published ---------------------
         clock.start(STAGE_VERIFY, 1, null);
         boolean stacked = !payload.depends().hex().equalsIgnoreCase(payload.xenDepends().hex());
-        PayloadOutcome outcome;
-        try {
-            // A payload stacked on another one can only be applied on top of it; checked alone it
-            // is verified for upload and with the dependency rule waived.
-            LoadCheck.Options vopts = new LoadCheck.Options(0, false, stacked, false);
-            var report = LoadCheck.check(LoadCheck.readHypervisor(xenSyms),
-                    List.of(PayloadFile.of(checked.patchName(), payload.bytes().toArray())), vopts);
-            outcome = report.outcomes().get(0);
-            if (!report.accepted()) {
-                throw new PipelineException(PipelineException.Reason.VERIFY_FAILED,
-                        "the payload would be refused by Xen: " + report.firstRejection().message());
-            }
-        } catch (IOException e) {
-            throw new PipelineException(PipelineException.Reason.VERIFY_FAILED, e.getMessage(), e);
+        // A payload stacked on another one can only be applied on top of it; checked alone it
+        // is verified for upload and with the dependency rule waived. xen has a build-id, as
+        // LoadCheck needs: the request checks refuse a --xen-syms without one, and Xen's build
+        // always gives the reference one.
+        LoadCheck.Options vopts = new LoadCheck.Options(0, false, stacked, false);
+        var report = LoadCheck.check(xen, List.of(PayloadFile.of(checked.patchName(), payload.bytes().toArray())), vopts);
+        PayloadOutcome outcome = report.outcomes().get(0);
+        if (!report.accepted()) {
+            throw new PipelineException(PipelineException.Reason.VERIFY_FAILED,
+                    "the payload would be refused by Xen: " + report.firstRejection().message());
         }
         clock.finish(1, null);
 
