@@ -100,7 +100,11 @@ public enum RejectReason {
 
     // Apply (livepatch.c: livepatch_action, build_id_dep, livepatch_verify_expectation_fn)
     DEPENDS_MISMATCH(Stage.APPLY, EINVAL, "livepatch.c: build_id_dep"),
+    // Not reachable through LoadCheck (each payload is applied once, never re-applied after a
+    // REPLACE reverted it); kept so the model stays complete if a re-apply action is added.
     REAPPLY_WITH_DATA(Stage.APPLY, EINVAL, "livepatch.c: livepatch_action (LIVEPATCH_ACTION_APPLY, safe_to_reapply)"),
+    // Not reachable with a hypervisor (upload resolves every old_addr or refuses first); only a
+    // check without xen-syms, which LoadCheck.check's contract excludes, could get here.
     EXPECTATION_WITHOUT_ADDRESS(Stage.APPLY, EFAULT, "livepatch.c: livepatch_verify_expectation_fn"),
     EXPECTATION_RESERVED_BITS(Stage.APPLY, EINVAL, "livepatch.c: livepatch_verify_expectation_fn"),
     EXPECTATION_LONGER_THAN_OLD(Stage.APPLY, ERANGE, "livepatch.c: livepatch_verify_expectation_fn"),
