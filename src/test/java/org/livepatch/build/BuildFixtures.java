@@ -86,13 +86,13 @@ public final class BuildFixtures {
     }
 
     /** One file edit for {@link #makePatch}: path relative to the tree root and how to change it. */
-    record Edit(String path, UnaryOperator<String> change) {}
+    public record Edit(String path, UnaryOperator<String> change) {}
 
     /**
      * Writes a real unified diff (made by {@code diff -u}) that applies the edits to {@code src},
      * so tests do not hand-count hunk lines.
      */
-    static Path makePatch(Path src, Path patchFile, Edit... edits) throws IOException, InterruptedException {
+    public static Path makePatch(Path src, Path patchFile, Edit... edits) throws IOException, InterruptedException {
         StringBuilder all = new StringBuilder("Test patch.\n\n");
         Path work = Files.createTempDirectory(patchFile.getParent(), "mkpatch");
         for (Edit e : edits) {

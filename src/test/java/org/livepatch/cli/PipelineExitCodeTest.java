@@ -1,0 +1,197 @@
+package org.livepatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.build.BuildFixtures;
+import org.livepatch.testsupport.LinkFixture;
+import org.livepatch.testsupport.Tools;
+
+/**
+ * The exit codes of the stages after the build (3, 27, 31 to 34), each provoked from outside:
+ * {@code livepatch-build} run in its own JVM, as a user runs it, with its own cache, on the
+ * minixen fixture and a patch or hypervisor crafted for the case. The expected codes are the
+ * numbers the README documents, written here, never read back from the code under test.
+ */
+class PipelineExitCodeTest {
+    @TempDir
+    Path tmp;
+
+    private record Run(int code, String err) {}
+
+    private Path src;
+
+    private Path src() throws Exception {
+        if (src == null) {
+            src = BuildFixtures.copyMinixen(tmp);
+        }
+        return src;
+    }
+
+    private List<String> command(Path patch, Path out, String depends, String... extra) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), LivepatchBuildCommand.class.getName(),
+                "-s", src().toString(), "-p", patch.toString(), "-c", src().resolve("xen/.config").toString(),
+                "-o", out.toString(), "--depends", depends, "-j", "2"));
+        cmd.addAll(List.of(extra));
+        return cmd;
+    }
+
+    private ProcessBuilder builder(List<String> cmd) {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("LPB_CACHE", tmp.resolve("cache").toString());
+        pb.environment().remove("LIVEPATCH_TRACE");
+        return pb;
+    }
+
+    private Run run(Path patch, Path out, String depends, String... extra) throws Exception {
+        Process p = builder(command(patch, out, depends, extra)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(p.waitFor(), err);
+    }
+
+    /** Exactly one line that is not progress, starting with the command's name, and no stack trace. */
+    private static void assertOneLine(Run r, int code, String contains) {
+        assertEquals(code, r.code(), r.err());
+        List<String> lines = r.err().lines().filter(l -> !l.startsWith("[")).toList();
+        assertEquals(1, lines.size(), "one line: " + r.err());
+        assertTrue(lines.get(0).startsWith("livepatch-build: "), r.err());
+        assertTrue(lines.get(0).contains(contains), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    private Path patch(String name, String file, String from, String to) throws Exception {
+        return BuildFixtures.makePatch(src(), tmp.resolve(name), new BuildFixtures.Edit(file, s -> {
+            assertTrue(s.contains(from), file + " holds " + from);
+            return s.replace(from, to);
+        }));
+    }
+
+    private static final String EXTRA_VERSION = "const char *xen_extra_version(void)\n{\n    return XEN_EXTRAVERSION;\n}\n\n";
+    private static final String CHANGESET = "const char *xen_changeset(void)\n{\n    return XEN_CHANGESET;\n}\n\n";
+
+    @Test
+    void noFunctionalChangeIs3() throws Exception {
+        // Two functions swapped: version.o differs byte for byte, but no function's code does.
+        Path p = patch("reorder.patch", "xen/common/version.c", EXTRA_VERSION + CHANGESET, CHANGESET + EXTRA_VERSION);
+        Run r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
+        assertOneLine(r, 3, "no functional changes found in 1 rebuilt object(s) (common/version.o)");
+        assertFalse(Files.exists(tmp.resolve("out/reorder.livepatch")));
+    }
+
+    @Test
+    void anObjectTheDiffCannotReadIs31() throws Exception {
+        // An ifunc makes the assembler mark the object ELFOSABI_GNU: its ELF header no longer
+        // matches the original's, which create-diff-object refuses to compare.
+        Path p = patch("ifunc.patch", "xen/common/version.c", "/* The linker script brackets",
+                "static const char *(*resolve_changeset(void))(void)\n{\n    return xen_changeset;\n}\n\n"
+                        + "const char *xen_changeset_ifunc(void) __attribute__((ifunc(\"resolve_changeset\")));\n\n"
+                        + "/* The linker script brackets");
+        Run r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
+        assertOneLine(r, 31, "ELF header differs");
+        assertTrue(r.err().contains("common/version.o"), r.err());
+    }
+
+    @Test
+    void aPayloadTheHypervisorsLimitsRefuseIs32() throws Exception {
+        // Compiles (the patched build links no xen-syms) but calls a function the hypervisor lacks.
+        Path p = patch("undefined.patch", "xen/common/version.c", EXTRA_VERSION,
+                "void no_such_function_in_xen(void);\n\nconst char *xen_extra_version(void)\n{\n"
+                        + "    no_such_function_in_xen();\n    return XEN_EXTRAVERSION;\n}\n\n");
+        Run r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
+        assertOneLine(r, 32, "no_such_function_in_xen");
+        assertFalse(Files.exists(tmp.resolve("out/undefined.livepatch")), "nothing written");
+    }
+
+    @Test
+    void aPayloadOurLoaderRefusesIs33() throws Exception {
+        // The running hypervisor was linked at 0xffffffff80000000, more than 2 GiB from where
+        // Xen's vmap area puts payloads: the payload's calls into it cannot be relocated. Only the
+        // loader, which places the payload, can know; the assembler's checks pass.
+        Path running = BuildFixtures.copyMinixen(Files.createDirectories(tmp.resolve("running")));
+        Path lds = running.resolve("xen/arch/x86/xen.lds");
+        String script = Files.readString(lds);
+        assertTrue(script.contains(". = 0xffff82d040200000;"));
+        Files.writeString(lds, script.replace(". = 0xffff82d040200000;", ". = 0xffffffff80000000;"));
+        Tools.run(running, "make", "-s", "-C", "xen");
+        Path xenSyms = running.resolve("xen/xen-syms");
+        String id = LinkFixture.readelfBuildId(xenSyms);
+        Run r = run(BuildFixtures.patch("minixen-extra-version.patch"), tmp.resolve("out"), id, "--xen-syms", xenSyms.toString());
+        assertOneLine(r, 33, "would be refused by Xen");
+        assertTrue(r.err().contains("RELOCATION_OVERFLOW"), r.err());
+        assertFalse(Files.exists(tmp.resolve("out/minixen-extra-version.livepatch")), "nothing written");
+    }
+
+    @Test
+    void sourceChangedWhileItWasCopiedIs27() throws Exception {
+        Path changed = src().resolve("xen/common/foo.c");
+        Run r = whileTheReferenceBuildWaits(tmp.resolve("out"),
+                () -> Files.writeString(changed, "/* edited while livepatch-build copies the tree */\n", StandardOpenOption.APPEND));
+        assertOneLine(r, 27, "source tree changed while it was being copied");
+    }
+
+    @Test
+    void outputThatCannotBeWrittenIs34() throws Exception {
+        // OUTPUT was empty when checked; by the time the diff stage writes OUTPUT/objects/, a
+        // file of that name is in the way.
+        Path out = tmp.resolve("out");
+        Run r = whileTheReferenceBuildWaits(out, () -> Files.writeString(out.resolve("objects"), "in the way\n"));
+        assertOneLine(r, 34, out.resolve("objects").toString());
+        assertFalse(Files.exists(out.resolve("minixen-extra-version.livepatch")));
+    }
+
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    private static final Pattern KEY = Pattern.compile("^\\[hash-source\\]\\s+\\S+ s\\s+([0-9a-f]{32,64})$");
+
+    /**
+     * Runs livepatch-build with the extra-version patch and does {@code action} after it has hashed
+     * SRC but before it copies SRC for the reference build: synchronised on events, not on time.
+     * A first run learns the cache key; its reference is then removed, so the second run must build
+     * one, which it only does holding the key's lock. The test holds that lock until the action is done.
+     */
+    private Run whileTheReferenceBuildWaits(Path out, Action action) throws Exception {
+        Path patch = BuildFixtures.patch("minixen-extra-version.patch");
+        Run first = run(patch, tmp.resolve("first"), BuildFixtures.ZERO_ID);
+        assertEquals(0, first.code(), first.err());
+        String key = first.err().lines().map(KEY::matcher).filter(Matcher::matches).map(m -> m.group(1)).findFirst()
+                .orElseThrow(() -> new AssertionError("no cache key in " + first.err()));
+        Path refs = tmp.resolve("cache/refs");
+        Tools.run(null, "rm", "-rf", refs.resolve(key).toString());
+
+        try (FileChannel ch = FileChannel.open(refs.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = ch.lock();
+            Process p = builder(command(patch, out, BuildFixtures.ZERO_ID)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            StringBuilder err = new StringBuilder();
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String line;
+            boolean hashed = false;
+            while (!hashed && (line = r.readLine()) != null) {
+                err.append(line).append('\n');
+                hashed = KEY.matcher(line).matches();
+            }
+            assertTrue(hashed, "the run ended before hashing SRC: " + err);
+            action.run();
+            lock.release();
+            r.lines().forEach(l -> err.append(l).append('\n'));
+            return new Run(p.waitFor(), err.toString());
+        }
+    }
+}
