@@ -47,7 +47,7 @@ class LivepatchBuildCommandTest {
     @Test
     void missingOptionIsAUsageError() {
         Run r = run("-p", "x.patch");
-        assertEquals(CommandRunner.EXIT_USAGE, r.code());
+        assertEquals(64, r.code(), r.err());
         assertTrue(r.err().contains("Missing required option"), r.err());
     }
 

@@ -60,9 +60,7 @@ class PipelineExitCodeTest {
     }
 
     private Run run(Path patch, Path out, String depends, String... extra) throws Exception {
-        Process p = builder(command(patch, out, depends, extra)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Run(p.waitFor(), err);
+        return run(builder(command(patch, out, depends, extra)));
     }
 
     /** Exactly one line that is not progress, starting with the command's name, and no stack trace. */
@@ -153,6 +151,83 @@ class PipelineExitCodeTest {
         Run r = whileTheReferenceBuildWaits(out, () -> Files.writeString(out.resolve("objects"), "in the way\n"));
         assertOneLine(r, 34, out.resolve("objects").toString());
         assertFalse(Files.exists(out.resolve("minixen-extra-version.livepatch")));
+    }
+
+    /**
+     * The build stage's codes (10 to 25) and 30, one crafted input each, from the same command line;
+     * 13, 14, 15, 20, 29 and 64 are in {@link LivepatchBuildCommandTest}, 26 and 28 in the cache's
+     * and the interrupt tests.
+     */
+    @Test
+    void buildStageCodes() throws Exception {
+        Path good = BuildFixtures.patch("minixen-extra-version.patch");
+        List<String> zeroJobs = command(good, tmp.resolve("o10"), BuildFixtures.ZERO_ID);
+        zeroJobs.set(zeroJobs.indexOf("-j") + 1, "0");
+        assertOneLine(run(zeroJobs), 10, "");
+        List<String> noTree = command(good, tmp.resolve("o11"), BuildFixtures.ZERO_ID);
+        noTree.set(noTree.indexOf("-s") + 1, tmp.resolve("nowhere").toString());
+        assertOneLine(run(noTree), 11, "nowhere");
+        List<String> noConfig = command(good, tmp.resolve("o12"), BuildFixtures.ZERO_ID);
+        noConfig.set(noConfig.indexOf("-c") + 1, tmp.resolve("missing.config").toString());
+        assertOneLine(run(noConfig), 12, "missing.config");
+
+        Path running = BuildFixtures.copyMinixen(Files.createDirectories(tmp.resolve("running")));
+        Tools.run(running, "make", "-s", "-C", "xen");
+        assertOneLine(run(good, tmp.resolve("o16"), BuildFixtures.ZERO_ID, "--xen-syms", running.resolve("xen/xen-syms").toString(),
+                "--xen-depends", BuildFixtures.ZERO_ID), 16, "");
+
+        // Every tool but gcc on PATH.
+        Path bin = Files.createDirectories(tmp.resolve("bin-without-gcc"));
+        for (String t : List.of("make", "ld", "patch", "cp", "sh", "sed", "cmp")) {
+            Path real = java.util.Arrays.stream(System.getenv("PATH").split(":")).map(d -> Path.of(d, t))
+                    .filter(Files::isExecutable).findFirst().orElseThrow();
+            Files.copy(real, bin.resolve(t), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        ProcessBuilder noGcc = builder(command(good, tmp.resolve("o17"), BuildFixtures.ZERO_ID));
+        noGcc.environment().put("PATH", bin.toString());
+        noGcc.environment().remove("CC");
+        assertOneLine(run(noGcc), 17, "gcc");
+
+        Path full = Files.createDirectories(tmp.resolve("o18"));
+        Files.writeString(full.resolve("keep-me"), "user file\n");
+        assertOneLine(run(good, full, BuildFixtures.ZERO_ID), 18, "not empty");
+
+        Path garbage = tmp.resolve("garbage.patch");
+        Files.writeString(garbage, "just text\n");
+        assertOneLine(run(garbage, tmp.resolve("o19"), BuildFixtures.ZERO_ID), 19, "garbage.patch");
+        assertOneLine(run(BuildFixtures.patch("minixen-no-compiled-file.patch"), tmp.resolve("o21"), BuildFixtures.ZERO_ID), 21, "");
+        Path tools = tmp.resolve("tools.patch");
+        Files.writeString(tools, "--- a/tools/foo.c\n+++ b/tools/foo.c\n@@ -1 +1 @@\n-a\n+b\n");
+        assertOneLine(run(tools, tmp.resolve("o22"), BuildFixtures.ZERO_ID), 22, "tools/foo.c");
+
+        ProcessBuilder badFlags = builder(command(good, tmp.resolve("o23"), BuildFixtures.ZERO_ID));
+        badFlags.environment().put("EXTRA_CFLAGS_XEN_CORE", "-fno-such-option-livepatch");
+        assertOneLine(run(badFlags), 23, "reference-build.log");
+
+        Path broken = patch("broken.patch", "xen/common/foo.c", "return arg * 2;", "return arg * ;");
+        assertOneLine(run(broken, tmp.resolve("o24"), BuildFixtures.ZERO_ID), 24, "patched-build.log");
+        Path comment = patch("comment.patch", "xen/include/xen/hypercall.h", "#endif", "/* nothing */\n#endif");
+        assertOneLine(run(comment, tmp.resolve("o25"), BuildFixtures.ZERO_ID), 25, "");
+        // An initial value for a variable the running hypervisor already holds: changed data.
+        Path data = patch("data.patch", "xen/common/console.c", "static unsigned int conring_prod;", "static unsigned int conring_prod = 1;");
+        Run r = run(data, tmp.resolve("o30"), BuildFixtures.ZERO_ID);
+        assertEquals(30, r.code(), r.err());
+        // One line, then one indented line per refused change.
+        List<String> lines = r.err().lines().filter(l -> !l.startsWith("[")).toList();
+        assertEquals("livepatch-build: 1 change(s) cannot be live-patched safely:", lines.get(0), r.err());
+        assertEquals(2, lines.size(), r.err());
+        assertTrue(lines.get(1).startsWith("  console.o: conring_prod: changed initialised data"), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    private Run run(List<String> cmd) throws Exception {
+        return run(builder(cmd));
+    }
+
+    private static Run run(ProcessBuilder pb) throws Exception {
+        Process p = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(p.waitFor(), err);
     }
 
     private interface Action {

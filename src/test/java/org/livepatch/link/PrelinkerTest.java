@@ -146,15 +146,15 @@ class PrelinkerTest {
         Files.write(bad, ObjectBuilder.copyOf(withExtraSymbols(null, "G:no_such_function")).builder().toBytes());
         Path out2 = tmp.resolve("never.livepatch");
         Run fail = runCli(bad.toString(), out2.toString(), fx.xenSyms().toString());
-        assertEquals(CommandRunner.EXIT_BAD_INPUT, fail.code());
+        assertEquals(65, fail.code(), fail.err());
         assertEquals(1, fail.err().strip().lines().count(), fail.err());
         assertTrue(fail.err().startsWith("prelink: " + bad + ": undefined symbol no_such_function not found in " + fx.xenSyms()), fail.err());
         assertFalse(Files.exists(out2), "nothing written on failure");
 
         Run usage = runCli(linked.toString());
-        assertEquals(CommandRunner.EXIT_USAGE, usage.code());
+        assertEquals(64, usage.code(), usage.err());
         Run noFile = runCli(tmp.resolve("absent.o").toString(), out2.toString(), fx.xenSyms().toString());
-        assertEquals(CommandRunner.EXIT_IO, noFile.code(), noFile.err());
+        assertEquals(74, noFile.code(), noFile.err());
         assertTrue(noFile.err().contains("absent.o: no such file"), noFile.err());
     }
 }
