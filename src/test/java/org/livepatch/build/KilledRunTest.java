@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.testsupport.Tools;
 
@@ -20,10 +25,80 @@ import org.livepatch.testsupport.Tools;
  * A run killed in the middle of the reference build (SIGKILL to its whole process group: the JVM,
  * make and the compilers) leaves SRC byte-identical, publishes nothing in the cache, and the next
  * run of the same key cleans up and succeeds.
+ *
+ * <p>Both tests synchronise on events, never on time: the build's compiler is a script written
+ * here that announces each compile on a FIFO and then waits to be released, so the test acts while
+ * a compile is certainly in progress, on any machine however slow. The script hands over to the
+ * compiler the Toolchain resolves from the environment, wherever it is installed. The class
+ * timeout only turns a regression that would hang (a compiler that is never stopped) into a failure.
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class KilledRunTest {
     @TempDir
     Path tmp;
+
+    /** The fake compiler and the FIFO it announces compiles on. */
+    private record FakeCompiler(Map<String, String> env, Path announce, Path released) {}
+
+    /**
+     * A {@code gcc} first on PATH that passes everything but a compile ({@code --version}, the
+     * dependency and config probes) straight to the real compiler; a compile writes its pid to
+     * the {@code announce} FIFO and then blocks reading a FIFO nobody writes. Once the
+     * {@code released} file exists, compiles go straight through too.
+     */
+    private FakeCompiler fakeCompiler() throws Exception {
+        Path real = Toolchain.locate(System.getenv()).gcc();
+        Path bin = Files.createDirectories(tmp.resolve("fakebin"));
+        Path announce = tmp.resolve("announce.fifo");
+        Path hold = tmp.resolve("hold.fifo");
+        Path released = tmp.resolve("released");
+        Tools.run(null, "mkfifo", announce.toString(), hold.toString());
+        Path gcc = bin.resolve("gcc");
+        Files.writeString(gcc, String.join("\n",
+                "#!/bin/sh",
+                "case \" $* \" in *\" -c \"*) ;; *) exec '" + real + "' \"$@\" ;; esac",
+                "[ -e '" + released + "' ] && exec '" + real + "' \"$@\"",
+                "echo \"$$\" > '" + announce + "'",
+                "read _ < '" + hold + "'",
+                "exec '" + real + "' \"$@\"",
+                ""));
+        Files.setPosixFilePermissions(gcc, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.remove("CC");
+        env.put("PATH", bin + ":" + env.get("PATH"));
+        return new FakeCompiler(env, announce, released);
+    }
+
+    /**
+     * Opened read-write, so that neither this open nor a writer's blocks; {@link #next} then waits
+     * for the first line: a compiler's pid, or {@code ended} written when the build stops first.
+     */
+    private static final class Announcements implements AutoCloseable {
+        private final RandomAccessFile fifo;
+        private final Path path;
+
+        Announcements(Path path) throws IOException {
+            this.path = path;
+            this.fifo = new RandomAccessFile(path.toFile(), "rw");
+        }
+
+        String next() throws IOException {
+            return fifo.readLine();
+        }
+
+        void ended() {
+            try (OutputStream o = Files.newOutputStream(path)) {
+                o.write("ended\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            fifo.close();
+        }
+    }
 
     @Test
     void killedReferenceBuildLeavesSrcAndCacheClean() throws Exception {
@@ -31,48 +106,44 @@ class KilledRunTest {
         Map<String, String> before = BuildFixtures.checksums(src);
         Path patch = BuildFixtures.patch("minixen-extra-version.patch");
         Path cache = tmp.resolve("cache");
-
-        // A gcc that takes a second per call, so the build is reliably still running when killed.
-        Path slow = tmp.resolve("slowbin");
-        Files.createDirectories(slow);
-        Path gcc = slow.resolve("gcc");
-        Files.writeString(gcc, "#!/bin/sh\nsleep 1\nexec /usr/bin/gcc \"$@\"\n");
-        Files.setPosixFilePermissions(gcc, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PATH", slow + ":" + env.get("PATH"));
+        FakeCompiler cc = fakeCompiler();
 
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder("setsid", java, "-cp", System.getProperty("java.class.path"),
                 KillableBuild.class.getName(), src.toString(), patch.toString(), tmp.resolve("out").toString(), cache.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
         pb.environment().clear();
-        pb.environment().putAll(env);
-        Process child = pb.start();
-        long pgid = child.pid(); // setsid execs in place: the JVM leads its own process group
-
-        Path log = tmp.resolve("out/logs/reference-build.log");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!(Files.exists(log) && Files.readString(log).contains("  CC "))) {
-            assertTrue(child.isAlive(), "child ended before the build started: " + Files.readString(tmp.resolve("child.log")));
-            assertTrue(System.nanoTime() < deadline, "build never started");
-            Thread.sleep(50);
+        pb.environment().putAll(cc.env());
+        try (Announcements a = new Announcements(cc.announce())) {
+            Process child = pb.start();
+            long pgid = child.pid(); // setsid execs in place: the JVM leads its own process group
+            child.onExit().thenRun(a::ended);
+            String first = a.next();
+            assertFalse(first.equals("ended"), "the build ended before compiling anything: " + Files.readString(tmp.resolve("child.log")));
+            // The compiler is waiting (the build runs make -j1): the run's processes cannot change now.
+            // make runs in a session of its own, so SIGKILL to the JVM's group alone would leave
+            // make and the compiler running; a run killed as a whole (OOM killer, a stopped
+            // container) loses every process at once, as here.
+            List<ProcessHandle> run = Stream.concat(Stream.of(child.toHandle()), child.descendants()).toList();
+            assertTrue(run.stream().anyMatch(h -> h.pid() == Long.parseLong(first)), "the compiler is one of the run's processes");
+            List<String> kill = new java.util.ArrayList<>(List.of("kill", "-KILL", "--", "-" + pgid));
+            run.forEach(h -> kill.add(Long.toString(h.pid())));
+            Tools.run(null, kill);
+            child.waitFor();
+            for (ProcessHandle h : run) {
+                h.onExit().join();
+            }
         }
-        Tools.run(null, "kill", "-KILL", "--", "-" + pgid);
-        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-        // wait for every member of the group (make, sh, sleep, gcc) to be gone
-        for (int i = 0; i < 200 && Tools.runAllowingFailure(null, "pgrep", "-g", Long.toString(pgid)).exitCode() == 0; i++) {
-            Thread.sleep(50);
-        }
-        assertEquals(1, Tools.runAllowingFailure(null, "pgrep", "-g", Long.toString(pgid)).exitCode(), "process group gone");
 
         assertEquals(before, BuildFixtures.checksums(src), "SRC byte-identical after the kill");
         List<String> refs = list(cache.resolve("refs"));
         assertTrue(refs.stream().noneMatch(n -> !n.startsWith(".tmp-") && !n.endsWith(".lock")), "nothing published: " + refs);
         assertTrue(refs.stream().anyMatch(n -> n.startsWith(".tmp-")), "the killed build's scratch is there: " + refs);
 
-        // The next run with the same key removes the leftovers and builds.
+        // The next run with the same key (same PATH, compiler now let through) removes the leftovers and builds.
+        Files.writeString(cc.released(), "");
         BuildOutcome o = BuildStage.run(BuildRequest.builder().srcDir(src).patch(patch).config(src.resolve("xen/.config"))
-                .outputDir(tmp.resolve("out2")).cacheDir(cache).jobs(2).depends(BuildFixtures.ZERO_ID).environment(env).build(),
+                .outputDir(tmp.resolve("out2")).cacheDir(cache).jobs(2).depends(BuildFixtures.ZERO_ID).environment(cc.env()).build(),
                 Progress.NONE);
         assertEquals(List.of("common/version.o"), o.objects().changedPaths());
         assertFalse(o.reference().reused());
@@ -84,43 +155,37 @@ class KilledRunTest {
     void interruptingTheThreadStopsMakeAndItsCompilers() throws Exception {
         Path src = BuildFixtures.copyMinixen(tmp);
         Map<String, String> before = BuildFixtures.checksums(src);
-        Path slow = tmp.resolve("slowbin");
-        Files.createDirectories(slow);
-        Path gcc = slow.resolve("gcc");
-        // Each compile first sleeps 30 s: a compiler that survives the interrupt is still there
-        // when the test looks, however slow the machine.
-        Files.writeString(gcc, "#!/bin/sh\nsleep 30\nexec /usr/bin/gcc \"$@\"\n");
-        Files.setPosixFilePermissions(gcc, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PATH", slow + ":" + env.get("PATH"));
-        BuildRequest r = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp).environment(env).build();
+        FakeCompiler cc = fakeCompiler();
+        // make -j1: one compile at a time, so once it is announced no other process can appear.
+        BuildRequest r = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp).jobs(1).environment(cc.env()).build();
 
         java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                BuildStage.run(r, Progress.NONE);
-            } catch (Throwable e) {
-                thrown.set(e);
+        try (Announcements a = new Announcements(cc.announce())) {
+            Thread t = new Thread(() -> {
+                try {
+                    BuildStage.run(r, Progress.NONE);
+                } catch (Throwable e) {
+                    thrown.set(e);
+                } finally {
+                    a.ended();
+                }
+            });
+            t.start();
+            String first = a.next();
+            assertFalse(first.equals("ended"), "the build ended before compiling anything: " + thrown.get());
+            List<ProcessHandle> build = ProcessHandle.current().descendants().toList();
+            assertTrue(build.stream().anyMatch(h -> h.pid() == Long.parseLong(first)), "the compiler is one of the build's processes");
+
+            t.interrupt();
+            t.join();
+            assertTrue(thrown.get() instanceof InterruptedException, String.valueOf(thrown.get()));
+            // Left alone, the compiler would wait for ever: these end only if the interrupt stopped them.
+            for (ProcessHandle h : build) {
+                h.onExit().join();
             }
-        });
-        t.start();
-        Path log = tmp.resolve("out/logs/reference-build.log");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!(Files.exists(log) && Files.readString(log).contains("  CC "))) {
-            assertTrue(System.nanoTime() < deadline, "build never started");
-            Thread.sleep(50);
         }
-        t.interrupt();
-        t.join(30_000);
-        assertFalse(t.isAlive());
-        assertTrue(thrown.get() instanceof InterruptedException, String.valueOf(thrown.get()));
         // make ran in the scratch tree under tmp: no process may still have its working directory there
-        List<Long> left = processesWorkingUnder(tmp);
-        for (int i = 0; i < 200 && !left.isEmpty(); i++) { // up to 10 s: well under the wrapper's sleep
-            Thread.sleep(50);
-            left = processesWorkingUnder(tmp);
-        }
-        assertEquals(List.of(), left, "make and compilers stopped");
+        assertEquals(List.of(), processesWorkingUnder(tmp), "make and compilers stopped");
         assertEquals(before, BuildFixtures.checksums(src));
         assertTrue(list(tmp.resolve("cache/refs")).stream().noneMatch(n -> !n.startsWith(".tmp-") && !n.endsWith(".lock")));
     }
@@ -128,7 +193,7 @@ class KilledRunTest {
     private static List<Long> processesWorkingUnder(Path dir) {
         return ProcessHandle.allProcesses().filter(ph -> {
             try {
-                return Files.readSymbolicLink(Path.of("/proc", Long.toString(ph.pid()), "cwd")).startsWith(dir);
+                return ph.isAlive() && Files.readSymbolicLink(Path.of("/proc", Long.toString(ph.pid()), "cwd")).startsWith(dir);
             } catch (Exception e) {
                 return false;
             }
