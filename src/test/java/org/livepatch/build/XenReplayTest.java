@@ -87,7 +87,7 @@ class XenReplayTest {
         Path patch = tmp.resolve("broken.patch");
         Files.writeString(patch, Files.readString(XenTree.patch("hello.patch")).replace("+    return \"Hello World\";",
                 "+    return this does not compile;"));
-        String id = org.livepatch.elf.ElfReader.read(XenTree.xenSyms()).buildId().orElseThrow().toHex();
+        String id = org.livepatch.testsupport.LinkFixture.readelfBuildId(XenTree.xenSyms());
         for (boolean debug : List.of(false, true)) {
             Path out = tmp.resolve("out-" + debug);
             BuildRequest req = BuildRequest.builder().srcDir(XenTree.source()).patch(patch)

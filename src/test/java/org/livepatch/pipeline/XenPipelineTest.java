@@ -20,7 +20,6 @@ import org.livepatch.build.BuildRequest;
 import org.livepatch.build.PatchedBuild;
 import org.livepatch.build.Workspace;
 import org.livepatch.build.Progress;
-import org.livepatch.elf.ElfReader;
 import org.livepatch.testsupport.XenTree;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
@@ -36,7 +35,7 @@ class XenPipelineTest {
 
     private static BuildRequest.Builder request(Path patch, Path out) throws Exception {
         Path xenSyms = XenTree.xenSyms();
-        String id = ElfReader.read(xenSyms).buildId().orElseThrow().toHex();
+        String id = org.livepatch.testsupport.LinkFixture.readelfBuildId(xenSyms);
         return BuildRequest.builder()
                 .srcDir(XenTree.source())
                 .patch(patch)
