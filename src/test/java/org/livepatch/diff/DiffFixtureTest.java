@@ -45,6 +45,12 @@ class DiffFixtureTest {
     Stream<DynamicTest> everyFixture() throws Exception {
         List<FixtureCase> cases = FixtureCase.all();
         assertFalse(cases.isEmpty(), "no fixtures under " + FixtureCase.root());
+        // A fixture directory without its expect file would be skipped silently: none may lack one.
+        try (var dirs = java.nio.file.Files.list(FixtureCase.root())) {
+            List<String> all = dirs.filter(java.nio.file.Files::isDirectory).map(d -> d.getFileName().toString())
+                    .filter(n -> !n.equals("include")).sorted().toList();
+            assertEquals(all, cases.stream().map(FixtureCase::name).sorted().toList(), "fixture directories with an expect file");
+        }
         return cases.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
     }
 
