@@ -71,6 +71,14 @@ class EveryRejectReasonTest {
 
     /** old_func (push %rbp, 16 bytes of image), endbr_func (starts f3 0f 1e fa) and printk, in one text section. */
     private static XenSymbolTable xen(boolean withImage) {
+        try {
+            return XenSymbolTable.of(ElfReader.read(Path.of("xen-syms"), xenSyms(withImage)));
+        } catch (ElfFormatException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static byte[] xenSyms(boolean withImage) {
         byte[] image = new byte[0x400];
         image[0x100] = 0x55;
         image[0x200] = (byte) 0xf3;
@@ -86,11 +94,7 @@ class EveryRejectReasonTest {
         b.addSymbol("endbr_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, OLD_ENDBR, 16);
         b.addSymbol("old_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, OLD, 16);
         b.addSymbol("printk", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, PRINTK, 16);
-        try {
-            return XenSymbolTable.of(ElfReader.read(Path.of("xen-syms"), b.toBytes()));
-        } catch (ElfFormatException e) {
-            throw new AssertionError(e);
-        }
+        return b.toBytes();
     }
 
     private static Bytes note(byte[] id, int type) {
@@ -505,6 +509,36 @@ class EveryRejectReasonTest {
     void noImageToProbeForEndbr64() {
         LoadCheck.Report r = LoadCheck.check(xen(false), List.of(PayloadFile.of("p", good())), LoadCheck.Options.defaults());
         refused(r, "OLD_ADDRESS_UNMAPPED", 14);
+    }
+
+    /** The same refusals through {@code livepatch-verify check}: one line with reason and errno, exit 1, or 65 when malformed. */
+    @Test
+    void theCommandLineReportsReasonAndErrno(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path xenSyms = Files.write(tmp.resolve("xen-syms"), xenSyms(true));
+        Path nop = Files.write(tmp.resolve("nop.livepatch"), payload(b -> {
+            dropFuncsRela(b, F_NEW_ADDR);
+            setEntry(b, F_NEW_SIZE, 4, 32);
+        }));
+        Path notElf = Files.write(tmp.resolve("not-elf.livepatch"), raw(good(), (f, bb) -> f[1] = 'X'));
+        Path ok = Files.write(tmp.resolve("ok.livepatch"), good());
+
+        String[] refused = cli("check", "--xen-syms", xenSyms.toString(), nop.toString());
+        assertEquals("1", refused[0], refused[1] + refused[2]);
+        assertTrue(refused[1].contains("NOP_TOO_LARGE, EOPNOTSUPP (95)"), refused[1]);
+        String[] malformed = cli("check", "--xen-syms", xenSyms.toString(), notElf.toString());
+        assertEquals("65", malformed[0], malformed[1] + malformed[2]);
+        assertTrue(malformed[1].contains("NOT_ELF, EINVAL (22)"), malformed[1]);
+        String[] accepted = cli("check", "--xen-syms", xenSyms.toString(), ok.toString());
+        assertEquals("0", accepted[0], accepted[1] + accepted[2]);
+    }
+
+    /** Exit code, stdout and stderr of livepatch-verify. */
+    private static String[] cli(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = org.livepatch.cli.CommandRunner.runWith(new picocli.CommandLine(new org.livepatch.cli.LivepatchVerifyCommand()),
+                new java.io.PrintWriter(out), new java.io.PrintWriter(err), args);
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
     }
 
     /**
