@@ -120,13 +120,14 @@ td_resolve() {
         >"$out" 2>"$log" || rc=$?
     case "$rc" in
         0) grep '^also from trixie:' "$log" | sed "s/^/[$td_tag]   /" >&2 || true; return 0 ;;
-        3) grep '^GONE ' "$log" | while read -r _ nv rest; do
-               if [ "$mode" = all ]; then
-                   say "ERROR: $nv is not served by $TD_MIRROR $rest: that snapshot does not have the locked set; pick the snapshot of the lock's date (see its header)"
-               else
-                   say "ERROR: the pinned toolchain package $nv is no longer served by Debian's mirror $rest: payloads must be built with the compiler that built the running hypervisor; build from the archive snapshot of the lock's date (build-image --snapshot YYYYMMDDTHHMMSSZ), or, for a hypervisor rebuilt with the new compiler, run toolchain-docker/update-pins"
-               fi
-           done
+        3) # One line however many are gone: a gcc-12 update replaces all of its binaries at once.
+           local gone
+           gone=$(sed -n 's/^GONE \([^ ]*\) (the archive serves: \(.*\))$/\1 (served: \2)/p' "$log" | paste -sd ';' | sed 's/;/, /g')
+           if [ "$mode" = all ]; then
+               say "ERROR: not served by $TD_MIRROR: $gone; that snapshot does not have the locked set: pick the snapshot of the lock's date (see its header)"
+           else
+               say "ERROR: pinned toolchain packages no longer served by Debian's mirror: $gone; payloads must be built with the compiler that built the running hypervisor; build from the archive snapshot of the lock's date (build-image --snapshot YYYYMMDDTHHMMSSZ), or, for a hypervisor rebuilt with the new compiler, run toolchain-docker/update-pins"
+           fi
            return 3 ;;
         *) say "ERROR: resolving the image's packages failed (log: $log)"; return 1 ;;
     esac
