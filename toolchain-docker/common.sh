@@ -57,7 +57,7 @@ td_default_base() { sed -n 's/^ARG BASE_IMAGE=//p' "$TD_DIR/Dockerfile" | head -
 # td_local_base: make (or reuse) the base image from Debian's packages: debootstrap minbase
 # bookworm into the cache, tar it once (cached), `docker import` it when the engine lacks it.
 td_local_base() {
-    local tarball="$TD_CACHE/base/bookworm-minbase.tar" rootfs t0
+    local tarball="${TD_BASE_TARBALL:-$TD_CACHE/base/bookworm-minbase.tar}" rootfs t0
     if td_image_exists "$TD_LOCAL_BASE"; then
         say "base $TD_LOCAL_BASE: already in the engine"
         return 0
@@ -102,4 +102,33 @@ td_pick_base() {
     fi
     td_local_base
     echo "$TD_LOCAL_BASE"
+}
+
+# td_resolve MODE BASE OUT [LOCK]: what an install on BASE brings in, resolved by apt in a throwaway
+# container (toolchain-docker/resolve, configured as the image build configures apt). Writes
+# "NAME=VERSION SOURCE" lines to OUT; MODE is toolchain, all or free (see resolve). LOCK defaults
+# to packages.lock. Returns 0, or 3 after one line per pinned version the archive no longer
+# serves (naming it and what to do), or 1 (log named).
+td_resolve() {
+    local mode="$1" base="$2" out="$3" lock="${4:-$TD_DIR/packages.lock}" log rc=0
+    mkdir -p "$TD_LOGS"
+    log="$TD_LOGS/resolve-$mode.log"
+    docker run --rm --network host \
+        -v "$TD_DIR/resolve:/lpb/resolve:ro" -v "$TD_DIR/apt-setup:/lpb/apt-setup:ro" \
+        -v "$(readlink -f "$lock"):/lpb/packages.lock:ro" -v "$TD_DIR/packages.txt:/lpb/packages.txt:ro" \
+        "$base" sh /lpb/resolve "$TD_MIRROR" "$TD_SECURITY_MIRROR" "$mode" /lpb/packages.lock /lpb/packages.txt \
+        >"$out" 2>"$log" || rc=$?
+    case "$rc" in
+        0) grep '^also from trixie:' "$log" | sed "s/^/[$td_tag]   /" >&2 || true; return 0 ;;
+        3) # One line however many are gone: a gcc-12 update replaces all of its binaries at once.
+           local gone
+           gone=$(sed -n 's/^GONE \([^ ]*\) (the archive serves: \(.*\))$/\1 (served: \2)/p' "$log" | paste -sd ';' | sed 's/;/, /g')
+           if [ "$mode" = all ]; then
+               say "ERROR: not served by $TD_MIRROR: $gone; that snapshot does not have the locked set: pick the snapshot of the lock's date (see its header)"
+           else
+               say "ERROR: pinned toolchain packages no longer served by Debian's mirror: $gone; payloads must be built with the compiler that built the running hypervisor; build from the archive snapshot of the lock's date (build-image --snapshot YYYYMMDDTHHMMSSZ), or, for a hypervisor rebuilt with the new compiler, run toolchain-docker/update-pins"
+           fi
+           return 3 ;;
+        *) say "ERROR: resolving the image's packages failed (log: $log)"; return 1 ;;
+    esac
 }

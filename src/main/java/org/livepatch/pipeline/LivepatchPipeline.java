@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.livepatch.build.BuildException;
 import org.livepatch.build.BuildOutcome;
 import org.livepatch.build.BuildRequest;
@@ -23,6 +24,7 @@ import org.livepatch.build.RequestChecks;
 import org.livepatch.build.SkipStage;
 import org.livepatch.build.StageClock;
 import org.livepatch.build.StageTime;
+import org.livepatch.build.ToolchainPackages;
 import org.livepatch.diff.DiffEngine;
 import org.livepatch.diff.DiffInputException;
 import org.livepatch.diff.DiffOptions;
@@ -68,6 +70,8 @@ public final class LivepatchPipeline {
     /** Runs a checked request with a given cache (batch mode shares one across patches). */
     public static PipelineResult run(CheckedRequest checked, ReferenceCache cache, StageClock clock)
             throws BuildException, PipelineException, InterruptedException {
+        // Read before anything is built: a broken list in the image fails the run at once.
+        Optional<ToolchainPackages> packages = ToolchainPackages.fromEnvironment(checked.request().environment());
         BuildOutcome built = BuildStage.run(checked, cache, clock);
         if (checked.request().skip() == SkipStage.DIFF) {
             return new PipelineResult(null, null, checked.depends().hex(), null, List.of(), List.of(),
@@ -213,7 +217,7 @@ public final class LivepatchPipeline {
         Path reportFile = checked.outputDir().resolve(checked.patchName() + ".json");
         PipelineResult result = new PipelineResult(payloadFile, buildId, payload.depends().hex(), payload.xenDepends().hex(),
                 functions, newFunctions, changedObjects, clock.times(), reportFile);
-        writeLog(reportFile, Json.write(report(checked, result, xenSyms, compileCommands(built))));
+        writeLog(reportFile, Json.write(report(checked, result, xenSyms, compileCommands(built), packages)));
         return result;
     }
 
@@ -252,7 +256,7 @@ public final class LivepatchPipeline {
     }
 
     private static Map<String, Object> report(CheckedRequest checked, PipelineResult r, Path xenSyms,
-            Map<String, String> compileCommands) {
+            Map<String, String> compileCommands, Optional<ToolchainPackages> packages) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("payload", r.payload().toString());
         m.put("name", checked.patchName());
@@ -281,6 +285,8 @@ public final class LivepatchPipeline {
         tool.put("ld", checked.toolchain().ldVersion());
         tool.put("make_args", checked.makeArgs());
         tool.put("compile_commands", compileCommands);
+        // Only in the toolchain image (which names its package list); null for a host build.
+        tool.put("packages", packages.map(p -> (Object) p.versions()).orElse(null));
         m.put("toolchain", tool);
         List<Object> stages = new ArrayList<>();
         for (StageTime t : r.times()) {

@@ -91,6 +91,40 @@ class LivepatchPipelineTest {
     }
 
     @Test
+    void theToolchainImagesPackageListGoesIntoTheReport(@TempDir Path tmp) throws Exception {
+        // The toolchain image names its dpkg list in LPB_TOOLCHAIN_PACKAGES; each payload's
+        // report carries it, because only the compiler and binutils are pinned in the image.
+        Path xenSyms = buildRunningHypervisor(tmp);
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Path list = tmp.resolve("packages.installed");
+        Files.writeString(list, "binutils=2.40-2\ngcc-12=12.2.0-14+deb12u1\nlinux-libc-dev=6.1.192-3\n");
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("LPB_TOOLCHAIN_PACKAGES", list.toString());
+        PipelineResult r = LivepatchPipeline.run(BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .depends(buildId(xenSyms)).xenSyms(xenSyms).environment(env).build(), Progress.NONE);
+        String json = Files.readString(r.report());
+        String packages = json.substring(json.indexOf("\"packages\": {"));
+        packages = packages.substring(0, packages.indexOf('}') + 1);
+        assertEquals("\"packages\": {\n      \"binutils\": \"2.40-2\",\n      \"gcc-12\": \"12.2.0-14+deb12u1\",\n"
+                + "      \"linux-libc-dev\": \"6.1.192-3\"\n    }", packages);
+
+        // A host build names no list: the field is there, and null.
+        PipelineResult host = LivepatchPipeline.run(BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .outputDir(tmp.resolve("out-host")).depends(buildId(xenSyms)).xenSyms(xenSyms).build(), Progress.NONE);
+        assertTrue(Files.readString(host.report()).contains("\"packages\": null"));
+
+        // A broken list stops the run before anything is built, naming the file (exit 17).
+        Files.writeString(list, "gcc-12 12.2.0\n");
+        BuildException e = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
+                BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                        .outputDir(tmp.resolve("out-broken")).depends(buildId(xenSyms)).xenSyms(xenSyms).environment(env).build(),
+                Progress.NONE));
+        assertEquals(17, e.reason().exitCode());
+        assertTrue(e.getMessage().contains(list.toString()) && e.getMessage().contains("line 1 is not NAME=VERSION"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out-broken/" + "minixen-extra-version.livepatch")));
+    }
+
+    @Test
     void xenSymsOfAnotherGccIsRefusedUnlessTheCheckIsSkipped(@TempDir Path tmp) throws Exception {
         Path xenSyms = BuildFixtures.withGccComment(buildRunningHypervisor(tmp), tmp.resolve("xen-syms-gcc99"), "(Other) 99.1.0");
         String id = buildId(xenSyms);
