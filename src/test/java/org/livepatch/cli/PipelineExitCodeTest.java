@@ -32,7 +32,6 @@ class PipelineExitCodeTest {
     @TempDir
     Path tmp;
 
-    private record Run(int code, String err) {}
 
     private Path src;
 
@@ -59,19 +58,10 @@ class PipelineExitCodeTest {
         return pb;
     }
 
-    private Run run(Path patch, Path out, String depends, String... extra) throws Exception {
+    private CliRun run(Path patch, Path out, String depends, String... extra) throws Exception {
         return run(builder(command(patch, out, depends, extra)));
     }
 
-    /** Exactly one line that is not progress, starting with the command's name, and no stack trace. */
-    private static void assertOneLine(Run r, int code, String contains) {
-        assertEquals(code, r.code(), r.err());
-        List<String> lines = r.err().lines().filter(l -> !l.startsWith("[")).toList();
-        assertEquals(1, lines.size(), "one line: " + r.err());
-        assertTrue(lines.get(0).startsWith("livepatch-build: "), r.err());
-        assertTrue(lines.get(0).contains(contains), r.err());
-        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
-    }
 
     private Path patch(String name, String file, String from, String to) throws Exception {
         return BuildFixtures.makePatch(src(), tmp.resolve(name), new BuildFixtures.Edit(file, s -> {
@@ -87,8 +77,8 @@ class PipelineExitCodeTest {
     void noFunctionalChangeIs3() throws Exception {
         // Two functions swapped: version.o differs byte for byte, but no function's code does.
         Path p = patch("reorder.patch", "xen/common/version.c", EXTRA_VERSION + CHANGESET, CHANGESET + EXTRA_VERSION);
-        Run r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
-        assertOneLine(r, 3, "no functional changes found in 1 rebuilt object(s) (common/version.o)");
+        CliRun r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
+        r.assertOneLine(3, "no functional changes found in 1 rebuilt object(s) (common/version.o)");
         assertFalse(Files.exists(tmp.resolve("out/reorder.livepatch")));
     }
 
@@ -100,8 +90,8 @@ class PipelineExitCodeTest {
                 "static const char *(*resolve_changeset(void))(void)\n{\n    return xen_changeset;\n}\n\n"
                         + "const char *xen_changeset_ifunc(void) __attribute__((ifunc(\"resolve_changeset\")));\n\n"
                         + "/* The linker script brackets");
-        Run r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
-        assertOneLine(r, 31, "ELF header differs");
+        CliRun r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
+        r.assertOneLine(31, "ELF header differs");
         assertTrue(r.err().contains("common/version.o"), r.err());
     }
 
@@ -111,8 +101,8 @@ class PipelineExitCodeTest {
         Path p = patch("undefined.patch", "xen/common/version.c", EXTRA_VERSION,
                 "void no_such_function_in_xen(void);\n\nconst char *xen_extra_version(void)\n{\n"
                         + "    no_such_function_in_xen();\n    return XEN_EXTRAVERSION;\n}\n\n");
-        Run r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
-        assertOneLine(r, 32, "no_such_function_in_xen");
+        CliRun r = run(p, tmp.resolve("out"), BuildFixtures.ZERO_ID);
+        r.assertOneLine(32, "no_such_function_in_xen");
         assertFalse(Files.exists(tmp.resolve("out/undefined.livepatch")), "nothing written");
     }
 
@@ -129,8 +119,8 @@ class PipelineExitCodeTest {
         Tools.run(running, "make", "-s", "-C", "xen");
         Path xenSyms = running.resolve("xen/xen-syms");
         String id = LinkFixture.readelfBuildId(xenSyms);
-        Run r = run(BuildFixtures.patch("minixen-extra-version.patch"), tmp.resolve("out"), id, "--xen-syms", xenSyms.toString());
-        assertOneLine(r, 33, "would be refused by Xen");
+        CliRun r = run(BuildFixtures.patch("minixen-extra-version.patch"), tmp.resolve("out"), id, "--xen-syms", xenSyms.toString());
+        r.assertOneLine(33, "would be refused by Xen");
         assertTrue(r.err().contains("RELOCATION_OVERFLOW"), r.err());
         assertFalse(Files.exists(tmp.resolve("out/minixen-extra-version.livepatch")), "nothing written");
     }
@@ -138,9 +128,9 @@ class PipelineExitCodeTest {
     @Test
     void sourceChangedWhileItWasCopiedIs27() throws Exception {
         Path changed = src().resolve("xen/common/foo.c");
-        Run r = whileTheReferenceBuildWaits(tmp.resolve("out"),
+        CliRun r = whileTheReferenceBuildWaits(tmp.resolve("out"),
                 () -> Files.writeString(changed, "/* edited while livepatch-build copies the tree */\n", StandardOpenOption.APPEND));
-        assertOneLine(r, 27, "source tree changed while it was being copied");
+        r.assertOneLine(27, "source tree changed while it was being copied");
     }
 
     @Test
@@ -148,8 +138,8 @@ class PipelineExitCodeTest {
         // OUTPUT was empty when checked; by the time the diff stage writes OUTPUT/objects/, a
         // file of that name is in the way.
         Path out = tmp.resolve("out");
-        Run r = whileTheReferenceBuildWaits(out, () -> Files.writeString(out.resolve("objects"), "in the way\n"));
-        assertOneLine(r, 34, out.resolve("objects").toString());
+        CliRun r = whileTheReferenceBuildWaits(out, () -> Files.writeString(out.resolve("objects"), "in the way\n"));
+        r.assertOneLine(34, out.resolve("objects").toString());
         assertFalse(Files.exists(out.resolve("minixen-extra-version.livepatch")));
     }
 
@@ -163,18 +153,18 @@ class PipelineExitCodeTest {
         Path good = BuildFixtures.patch("minixen-extra-version.patch");
         List<String> zeroJobs = command(good, tmp.resolve("o10"), BuildFixtures.ZERO_ID);
         zeroJobs.set(zeroJobs.indexOf("-j") + 1, "0");
-        assertOneLine(run(zeroJobs), 10, "");
+        run(zeroJobs).assertOneLine(10, "");
         List<String> noTree = command(good, tmp.resolve("o11"), BuildFixtures.ZERO_ID);
         noTree.set(noTree.indexOf("-s") + 1, tmp.resolve("nowhere").toString());
-        assertOneLine(run(noTree), 11, "nowhere");
+        run(noTree).assertOneLine(11, "nowhere");
         List<String> noConfig = command(good, tmp.resolve("o12"), BuildFixtures.ZERO_ID);
         noConfig.set(noConfig.indexOf("-c") + 1, tmp.resolve("missing.config").toString());
-        assertOneLine(run(noConfig), 12, "missing.config");
+        run(noConfig).assertOneLine(12, "missing.config");
 
         Path running = BuildFixtures.copyMinixen(Files.createDirectories(tmp.resolve("running")));
         Tools.run(running, "make", "-s", "-C", "xen");
-        assertOneLine(run(good, tmp.resolve("o16"), BuildFixtures.ZERO_ID, "--xen-syms", running.resolve("xen/xen-syms").toString(),
-                "--xen-depends", BuildFixtures.ZERO_ID), 16, "");
+        run(good, tmp.resolve("o16"), BuildFixtures.ZERO_ID, "--xen-syms", running.resolve("xen/xen-syms").toString(),
+                "--xen-depends", BuildFixtures.ZERO_ID).assertOneLine(16, "");
 
         // Every tool but gcc on PATH.
         Path bin = Files.createDirectories(tmp.resolve("bin-without-gcc"));
@@ -186,31 +176,31 @@ class PipelineExitCodeTest {
         ProcessBuilder noGcc = builder(command(good, tmp.resolve("o17"), BuildFixtures.ZERO_ID));
         noGcc.environment().put("PATH", bin.toString());
         noGcc.environment().remove("CC");
-        assertOneLine(run(noGcc), 17, "gcc");
+        run(noGcc).assertOneLine(17, "gcc");
 
         Path full = Files.createDirectories(tmp.resolve("o18"));
         Files.writeString(full.resolve("keep-me"), "user file\n");
-        assertOneLine(run(good, full, BuildFixtures.ZERO_ID), 18, "not empty");
+        run(good, full, BuildFixtures.ZERO_ID).assertOneLine(18, "not empty");
 
         Path garbage = tmp.resolve("garbage.patch");
         Files.writeString(garbage, "just text\n");
-        assertOneLine(run(garbage, tmp.resolve("o19"), BuildFixtures.ZERO_ID), 19, "garbage.patch");
-        assertOneLine(run(BuildFixtures.patch("minixen-no-compiled-file.patch"), tmp.resolve("o21"), BuildFixtures.ZERO_ID), 21, "");
+        run(garbage, tmp.resolve("o19"), BuildFixtures.ZERO_ID).assertOneLine(19, "garbage.patch");
+        run(BuildFixtures.patch("minixen-no-compiled-file.patch"), tmp.resolve("o21"), BuildFixtures.ZERO_ID).assertOneLine(21, "");
         Path tools = tmp.resolve("tools.patch");
         Files.writeString(tools, "--- a/tools/foo.c\n+++ b/tools/foo.c\n@@ -1 +1 @@\n-a\n+b\n");
-        assertOneLine(run(tools, tmp.resolve("o22"), BuildFixtures.ZERO_ID), 22, "tools/foo.c");
+        run(tools, tmp.resolve("o22"), BuildFixtures.ZERO_ID).assertOneLine(22, "tools/foo.c");
 
         ProcessBuilder badFlags = builder(command(good, tmp.resolve("o23"), BuildFixtures.ZERO_ID));
         badFlags.environment().put("EXTRA_CFLAGS_XEN_CORE", "-fno-such-option-livepatch");
-        assertOneLine(run(badFlags), 23, "reference-build.log");
+        run(badFlags).assertOneLine(23, "reference-build.log");
 
         Path broken = patch("broken.patch", "xen/common/foo.c", "return arg * 2;", "return arg * ;");
-        assertOneLine(run(broken, tmp.resolve("o24"), BuildFixtures.ZERO_ID), 24, "patched-build.log");
+        run(broken, tmp.resolve("o24"), BuildFixtures.ZERO_ID).assertOneLine(24, "patched-build.log");
         Path comment = patch("comment.patch", "xen/include/xen/hypercall.h", "#endif", "/* nothing */\n#endif");
-        assertOneLine(run(comment, tmp.resolve("o25"), BuildFixtures.ZERO_ID), 25, "");
+        run(comment, tmp.resolve("o25"), BuildFixtures.ZERO_ID).assertOneLine(25, "");
         // An initial value for a variable the running hypervisor already holds: changed data.
         Path data = patch("data.patch", "xen/common/console.c", "static unsigned int conring_prod;", "static unsigned int conring_prod = 1;");
-        Run r = run(data, tmp.resolve("o30"), BuildFixtures.ZERO_ID);
+        CliRun r = run(data, tmp.resolve("o30"), BuildFixtures.ZERO_ID);
         assertEquals(30, r.code(), r.err());
         // One line, then one indented line per refused change.
         List<String> lines = r.err().lines().filter(l -> !l.startsWith("[")).toList();
@@ -220,14 +210,14 @@ class PipelineExitCodeTest {
         assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
     }
 
-    private Run run(List<String> cmd) throws Exception {
+    private CliRun run(List<String> cmd) throws Exception {
         return run(builder(cmd));
     }
 
-    private static Run run(ProcessBuilder pb) throws Exception {
+    private static CliRun run(ProcessBuilder pb) throws Exception {
         Process p = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Run(p.waitFor(), err);
+        return new CliRun(p.waitFor(), err);
     }
 
     private interface Action {
@@ -242,9 +232,9 @@ class PipelineExitCodeTest {
      * A first run learns the cache key; its reference is then removed, so the second run must build
      * one, which it only does holding the key's lock. The test holds that lock until the action is done.
      */
-    private Run whileTheReferenceBuildWaits(Path out, Action action) throws Exception {
+    private CliRun whileTheReferenceBuildWaits(Path out, Action action) throws Exception {
         Path patch = BuildFixtures.patch("minixen-extra-version.patch");
-        Run first = run(patch, tmp.resolve("first"), BuildFixtures.ZERO_ID);
+        CliRun first = run(patch, tmp.resolve("first"), BuildFixtures.ZERO_ID);
         assertEquals(0, first.code(), first.err());
         String key = first.err().lines().map(KEY::matcher).filter(Matcher::matches).map(m -> m.group(1)).findFirst()
                 .orElseThrow(() -> new AssertionError("no cache key in " + first.err()));
@@ -266,7 +256,7 @@ class PipelineExitCodeTest {
             action.run();
             lock.release();
             r.lines().forEach(l -> err.append(l).append('\n'));
-            return new Run(p.waitFor(), err.toString());
+            return new CliRun(p.waitFor(), err.toString());
         }
     }
 }
