@@ -277,6 +277,15 @@ public final class ElfReader {
             if (shndx != Elf.SHN_UNDEF && shndx < Elf.SHN_LORESERVE && shndx >= sections.size()) {
                 throw error("symbol " + i + " (" + name + ")", symtab.offset() + o + 6, "st_shndx " + shndx + " is not a section index (e_shnum " + sections.size() + ")");
             }
+            if (h.isRelocatable() && shndx != Elf.SHN_UNDEF && shndx < Elf.SHN_LORESERVE) {
+                // In an object a defined symbol is an offset into its section (gABI, "Symbol
+                // Values"); one outside it would make the diff cut or copy bytes that do not exist.
+                Section in = sections.get(shndx);
+                if (Long.compareUnsigned(value, in.size()) > 0 || Long.compareUnsigned(size, in.size() - value) > 0) {
+                    throw error("symbol " + i + " (" + name + ")", symtab.offset() + o + 8, "st_value 0x%x + st_size 0x%x lies outside section %d (%s) of 0x%x bytes"
+                            .formatted(value, size, shndx, in.name(), in.size()));
+                }
+            }
             list.add(new Symbol(i, name, value, size, info, other, shndx));
         }
         return list;
@@ -302,6 +311,13 @@ public final class ElfReader {
             throw error(what, sh + 44, "applies to section " + target.index() + " (" + target.name() + ") of type " + Elf.sectionTypeName(target.type()));
         }
         int n = (int) (s.size() / Elf.RELA_SIZE);
+        if (n > 0 && target.isNoBits()) {
+            // SHT_NOBITS has no bytes in the file, so there is nothing a relocation could rewrite.
+            throw error(what, sh + 44, "applies to section " + target.index() + " (" + target.name() + "), which is SHT_NOBITS");
+        }
+        // In a relocatable object r_offset is an offset into the target section; in a linked
+        // image it is an address inside it (gABI, "Relocation").
+        long base = h.isRelocatable() ? 0 : target.addr();
         List<Relocation> list = new ArrayList<>(n);
         Bytes d = s.data();
         for (int i = 0; i < n; i++) {
@@ -313,6 +329,14 @@ public final class ElfReader {
             int type = (int) info;
             if (symIndex >= symbols.size()) {
                 throw error(what + " entry " + i, s.offset() + o + 8, "symbol index " + symIndex + " is outside the " + symbols.size() + " symbols");
+            }
+            // Every field a relocation rewrites must lie inside the section it applies to:
+            // otherwise the diff would carry (or drop) a reference into bytes that do not exist.
+            int width = RelocationTypes.width(h.machine(), type);
+            long rel = offset - base;
+            if (Long.compareUnsigned(rel, target.size()) > 0 || target.size() - rel < width) {
+                throw error(what + " entry " + i, s.offset() + o, "r_offset 0x%x (%s, %d bytes) lies outside section %d (%s) of 0x%x bytes"
+                        .formatted(offset, RelocationTypes.name(h.machine(), type), width, target.index(), target.name(), target.size()));
             }
             list.add(new Relocation(offset, type, symbols.get((int) symIndex), addend));
         }
