@@ -98,6 +98,12 @@ final class SpecialTable {
                 if (at == null) {
                     continue;
                 }
+                if (at.section().isNoBits()) {
+                    // Every field of these tables points at code or a message; neither can be bytes the file does not hold.
+                    throw new DiffInputException(idx.label + ": " + section.name() + " entry at 0x" + Long.toHexString(e.start())
+                            + ": the field at 0x" + Long.toHexString(r.offset()) + " points into " + at.section().name()
+                            + ", which is SHT_NOBITS (no code or text in the file)");
+                }
                 int len = r != e.anchor() && at.section().name().equals(profile.auxSection()) ? replacementLength(e) : -1;
                 long end = len >= 0 ? at.offset() + len : at.offset() + 1;
                 if (at.offset() < 0 || end > at.section().size() || end < at.offset()) {

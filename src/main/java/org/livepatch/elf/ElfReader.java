@@ -196,7 +196,13 @@ public final class ElfReader {
                 if (type != Elf.SHT_NULL) {
                     throw error(what, o + 4, "section 0 must be SHT_NULL");
                 }
-            } else if (type != Elf.SHT_NOBITS && type != Elf.SHT_NULL) {
+            } else if (type == Elf.SHT_NULL) {
+                // An inactive header has no bytes in the file; a size would promise bytes that
+                // code sizing its work by sh_size (as for any section that is not SHT_NOBITS) cannot find.
+                if (size != 0) {
+                    throw error(what, o + 4, "inactive (SHT_NULL) section with sh_size 0x%x".formatted(size));
+                }
+            } else if (type != Elf.SHT_NOBITS) {
                 if (offset < 0 || size < 0 || offset > file.length() || size > file.length() - offset) {
                     throw error(what, o + 24, "data range 0x%x+0x%x lies outside the file of 0x%x bytes".formatted(offset, size, file.length()));
                 }
@@ -230,6 +236,13 @@ public final class ElfReader {
                 if (name == null) {
                     throw error("section header " + s.index(), sectionHeaderOffset(h, s.index()), "sh_name " + nameOff + " is outside the section-name table (" + strtab.size() + " bytes) or not terminated");
                 }
+            }
+            if (h.isRelocatable() && (name.startsWith(".rela.") || name.startsWith(".rel.")) && s.type() != Elf.SHT_RELA && s.type() != Elf.SHT_REL) {
+                // The gABI reserves these names for relocation sections, and GNU ld -r goes by the
+                // name: carried into a payload object, such a section comes out of the link as a
+                // relocation table made of whatever bytes it held.
+                throw error("section header " + s.index(), sectionHeaderOffset(h, s.index()) + 4, "section " + name
+                        + " has a name reserved for relocation sections but type " + Elf.sectionTypeName(s.type()));
             }
             named.add(new Section(s.index(), name, s.type(), s.flags(), s.addr(), s.offset(), s.size(), s.link(), s.info(), s.addralign(), s.entsize(), s.data()));
         }
