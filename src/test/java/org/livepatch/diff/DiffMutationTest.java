@@ -26,7 +26,8 @@ import org.livepatch.xen.XenSymbolTable;
 
 /**
  * Every field of every ELF structure of real object pairs, set to each of a fixed list of hostile
- * values, on the original side and on the patched side, through the reader and the diff engine.
+ * values, on the original side and on the patched side (and in the {@code xen-syms} the diff reads
+ * old sizes from), through the reader and the diff engine.
  * Each mutant must end in one of: a typed one-line error ({@link ElfFormatException},
  * {@link DiffInputException}), typed refusals, "no change", or a payload object that our own
  * reader reads back; a sample of those payload objects is also assembled and verified as the
@@ -36,7 +37,7 @@ import org.livepatch.xen.XenSymbolTable;
  * {@code alternatives} ({@code .altinstructions}, {@code .altinstr_replacement}).
  */
 class DiffMutationTest {
-    /** Every this-many payload objects is assembled (ld -r) and verified; all are re-read. */
+    /** Every this-many payload objects is assembled (ld -r) and verified against the mutant's own image; all are re-read. */
     private static final int ASSEMBLE_EVERY = 500;
 
     private record Pair(String name, Path orig, Path patched, XenSymbolTable xen) {}
@@ -79,6 +80,30 @@ class DiffMutationTest {
                         one(c, p, mutateOrig ? mu.bytes() : orig, mutateOrig ? patched : mu.bytes(), what, tmp);
                     }
                 }
+            }
+        }
+        // The third input of create-diff-object: the running hypervisor's image, with traps.o's pair.
+        Pair traps = pairs.get(0);
+        byte[] image = Files.readAllBytes(m.xenSyms());
+        byte[] trapsOrig = Files.readAllBytes(traps.orig());
+        byte[] trapsPatched = Files.readAllBytes(traps.patched());
+        for (ElfFields.Field f : ElfFields.of(image)) {
+            for (ElfFields.Mutant mu : ElfFields.mutants(image, f)) {
+                String what = "xen-syms " + mu.describe();
+                c.inputs++;
+                c.perSide.merge("xen-syms", 1, Integer::sum);
+                XenSymbolTable xen;
+                try {
+                    xen = XenSymbolTable.of(ElfReader.read(Path.of("xen-syms"), mu.bytes()));
+                } catch (ElfFormatException e) {
+                    c.elfErrors++;
+                    oneLine(c, what, e.getMessage(), "xen-syms");
+                    continue;
+                } catch (Throwable t) {
+                    c.other.add(what + ": " + trace(t));
+                    continue;
+                }
+                one(c, new Pair(traps.name(), traps.orig(), traps.patched(), xen), trapsOrig, trapsPatched, what, tmp);
             }
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
