@@ -79,7 +79,8 @@ public final class RelocationTypes {
      * they lie inside the section it applies to. From the psABI tables (x86-64 psABI 4.4.1,
      * AAELF64 5.7): word64 fields are 8 bytes, word32 fields 4, word16 2, word8 1; every aarch64
      * instruction relocation patches one 4-byte instruction. A type we do not know still names a
-     * byte of the section, so it counts as 1; the diff and the verifier refuse it by its number.
+     * byte of the section, so it counts as 1; the assembler's hypervisor limits and the verifier
+     * refuse it by its number.
      */
     public static int width(int machine, int type) {
         return switch (machine) {
