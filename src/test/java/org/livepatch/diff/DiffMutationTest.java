@@ -30,7 +30,8 @@ import org.livepatch.xen.XenSymbolTable;
  * old sizes from), through the reader and the diff engine.
  * Each mutant must end in one of: a typed one-line error ({@link ElfFormatException},
  * {@link DiffInputException}), typed refusals, "no change", or a payload object that our own
- * reader reads back; a sample of those payload objects is also assembled and verified as the
+ * reader reads back (so none of its relocations or symbols lies outside its section: the shape
+ * of a silently wrong payload); a sample of those payload objects is also assembled and verified as the
  * pipeline would, which again must end in a payload or a typed refusal. Any other exception is a
  * hole in the checks. Objects: minixen's {@code traps.o} (exception table, {@code .fixup}, bug
  * frames) and {@code version.o} (strings), patched by the fixture patches, and the diff fixture
