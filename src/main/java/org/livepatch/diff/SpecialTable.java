@@ -79,7 +79,55 @@ final class SpecialTable {
                 entries.add(new Entry(off, off + size, List.copyOf(mine)));
             }
         }
-        return new SpecialTable(s, p, size, List.copyOf(entries));
+        SpecialTable t = new SpecialTable(s, p, size, List.copyOf(entries));
+        t.checkTargets(idx);
+        return t;
+    }
+
+    /**
+     * Every field of every entry must point at a byte of the section it names: an entry is kept
+     * or dropped by where its first field points, and its {@code .fixup} or replacement piece is
+     * cut where the second one points, so a field pointing anywhere else would silently drop an
+     * exception-table entry of carried code or cut bytes that do not exist. A replacement may be
+     * empty and then sit at the very end of {@code .altinstr_replacement}.
+     */
+    private void checkTargets(ObjectIndex idx) {
+        for (Entry e : entries) {
+            for (Relocation r : e.relocations()) {
+                Located at = locate(idx, target(idx, e, r));
+                if (at == null) {
+                    continue;
+                }
+                if (at.section().isNoBits()) {
+                    // Every field of these tables points at code or a message; neither can be bytes the file does not hold.
+                    throw new DiffInputException(idx.label + ": " + section.name() + " entry at 0x" + Long.toHexString(e.start())
+                            + ": the field at 0x" + Long.toHexString(r.offset()) + " points into " + at.section().name()
+                            + ", which is SHT_NOBITS (no code or text in the file)");
+                }
+                int len = r != e.anchor() && at.section().name().equals(profile.auxSection()) ? replacementLength(e) : -1;
+                long end = len >= 0 ? at.offset() + len : at.offset() + 1;
+                if (at.offset() < 0 || end > at.section().size() || end < at.offset()) {
+                    throw new DiffInputException(idx.label + ": " + section.name() + " entry at 0x" + Long.toHexString(e.start())
+                            + ": the field at 0x" + Long.toHexString(r.offset()) + " points to " + at.section().name() + "+0x"
+                            + Long.toHexString(at.offset()) + (len >= 0 ? " (" + len + " bytes of replacement)" : "")
+                            + ", outside that section of 0x" + Long.toHexString(at.section().size()) + " bytes");
+                }
+            }
+        }
+    }
+
+    /** A byte of a section a target names, or null for a target outside this object (undefined symbol, no symbol). */
+    private record Located(Section section, long offset) {}
+
+    private static Located locate(ObjectIndex idx, Target t) {
+        return switch (t) {
+            case Target.SectionTarget st -> new Located(st.section(), st.offset());
+            case Target.StringTarget st -> new Located(st.section(), st.offset());
+            case Target.ConstantTarget ct -> new Located(ct.section(), ct.offset());
+            case Target.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() < idx.elf.sections().size()
+                    ? new Located(idx.elf.section(st.symbol().shndx()), st.symbol().value() + st.offset()) : null;
+            case Target.NoTarget n -> null;
+        };
     }
 
     /** What a field of an entry points at. */

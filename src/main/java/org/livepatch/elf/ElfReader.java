@@ -196,7 +196,13 @@ public final class ElfReader {
                 if (type != Elf.SHT_NULL) {
                     throw error(what, o + 4, "section 0 must be SHT_NULL");
                 }
-            } else if (type != Elf.SHT_NOBITS && type != Elf.SHT_NULL) {
+            } else if (type == Elf.SHT_NULL) {
+                // An inactive header has no bytes in the file; a size would promise bytes that
+                // code sizing its work by sh_size (as for any section that is not SHT_NOBITS) cannot find.
+                if (size != 0) {
+                    throw error(what, o + 4, "inactive (SHT_NULL) section with sh_size 0x%x".formatted(size));
+                }
+            } else if (type != Elf.SHT_NOBITS) {
                 if (offset < 0 || size < 0 || offset > file.length() || size > file.length() - offset) {
                     throw error(what, o + 24, "data range 0x%x+0x%x lies outside the file of 0x%x bytes".formatted(offset, size, file.length()));
                 }
@@ -230,6 +236,13 @@ public final class ElfReader {
                 if (name == null) {
                     throw error("section header " + s.index(), sectionHeaderOffset(h, s.index()), "sh_name " + nameOff + " is outside the section-name table (" + strtab.size() + " bytes) or not terminated");
                 }
+            }
+            if (h.isRelocatable() && (name.startsWith(".rela.") || name.startsWith(".rel.")) && s.type() != Elf.SHT_RELA && s.type() != Elf.SHT_REL) {
+                // The gABI reserves these names for relocation sections, and GNU ld -r goes by the
+                // name: carried into a payload object, such a section comes out of the link as a
+                // relocation table made of whatever bytes it held.
+                throw error("section header " + s.index(), sectionHeaderOffset(h, s.index()) + 4, "section " + name
+                        + " has a name reserved for relocation sections but type " + Elf.sectionTypeName(s.type()));
             }
             named.add(new Section(s.index(), name, s.type(), s.flags(), s.addr(), s.offset(), s.size(), s.link(), s.info(), s.addralign(), s.entsize(), s.data()));
         }
@@ -277,6 +290,15 @@ public final class ElfReader {
             if (shndx != Elf.SHN_UNDEF && shndx < Elf.SHN_LORESERVE && shndx >= sections.size()) {
                 throw error("symbol " + i + " (" + name + ")", symtab.offset() + o + 6, "st_shndx " + shndx + " is not a section index (e_shnum " + sections.size() + ")");
             }
+            if (h.isRelocatable() && shndx != Elf.SHN_UNDEF && shndx < Elf.SHN_LORESERVE) {
+                // In an object a defined symbol is an offset into its section (gABI, "Symbol
+                // Values"); one outside it would make the diff cut or copy bytes that do not exist.
+                Section in = sections.get(shndx);
+                if (Long.compareUnsigned(value, in.size()) > 0 || Long.compareUnsigned(size, in.size() - value) > 0) {
+                    throw error("symbol " + i + " (" + name + ")", symtab.offset() + o + 8, "st_value 0x%x + st_size 0x%x lies outside section %d (%s) of 0x%x bytes"
+                            .formatted(value, size, shndx, in.name(), in.size()));
+                }
+            }
             list.add(new Symbol(i, name, value, size, info, other, shndx));
         }
         return list;
@@ -302,6 +324,13 @@ public final class ElfReader {
             throw error(what, sh + 44, "applies to section " + target.index() + " (" + target.name() + ") of type " + Elf.sectionTypeName(target.type()));
         }
         int n = (int) (s.size() / Elf.RELA_SIZE);
+        if (n > 0 && target.isNoBits()) {
+            // SHT_NOBITS has no bytes in the file, so there is nothing a relocation could rewrite.
+            throw error(what, sh + 44, "applies to section " + target.index() + " (" + target.name() + "), which is SHT_NOBITS");
+        }
+        // In a relocatable object r_offset is an offset into the target section; in a linked
+        // image it is an address inside it (gABI, "Relocation").
+        long base = h.isRelocatable() ? 0 : target.addr();
         List<Relocation> list = new ArrayList<>(n);
         Bytes d = s.data();
         for (int i = 0; i < n; i++) {
@@ -313,6 +342,14 @@ public final class ElfReader {
             int type = (int) info;
             if (symIndex >= symbols.size()) {
                 throw error(what + " entry " + i, s.offset() + o + 8, "symbol index " + symIndex + " is outside the " + symbols.size() + " symbols");
+            }
+            // Every field a relocation rewrites must lie inside the section it applies to:
+            // otherwise the diff would carry (or drop) a reference into bytes that do not exist.
+            int width = RelocationTypes.width(h.machine(), type);
+            long rel = offset - base;
+            if (Long.compareUnsigned(rel, target.size()) > 0 || target.size() - rel < width) {
+                throw error(what + " entry " + i, s.offset() + o, "r_offset 0x%x (%s, %d bytes) lies outside section %d (%s) of 0x%x bytes"
+                        .formatted(offset, RelocationTypes.name(h.machine(), type), width, target.index(), target.name(), target.size()));
             }
             list.add(new Relocation(offset, type, symbols.get((int) symIndex), addend));
         }

@@ -74,6 +74,34 @@ public final class RelocationTypes {
         return n != null ? n : "R_" + type;
     }
 
+    /**
+     * How many bytes at r_offset a relocation of this type rewrites, so the reader can check that
+     * they lie inside the section it applies to. From the psABI tables (x86-64 psABI 4.4.1,
+     * AAELF64 5.7): word64 fields are 8 bytes, word32 fields 4, word16 2, word8 1; every aarch64
+     * instruction relocation patches one 4-byte instruction. A type we do not know still names a
+     * byte of the section, so it counts as 1; the assembler's hypervisor limits and the verifier
+     * refuse it by its number.
+     */
+    public static int width(int machine, int type) {
+        return switch (machine) {
+            case Elf.EM_X86_64 -> switch (type) {
+                case 0, 5, 35 -> 0; // NONE, COPY, TLSDESC_CALL: nothing is written at r_offset
+                case 1, 6, 7, 8, 16, 17, 18, 24, 25, 27, 28, 29, 30, 31, 33, 37, 38 -> 8;
+                case 36 -> 16; // TLSDESC: a two-word descriptor
+                case 12, 13 -> 2;
+                case 14, 15 -> 1;
+                default -> X86_64.containsKey(type) ? 4 : 1;
+            };
+            case Elf.EM_AARCH64 -> switch (type) {
+                case 0, 256 -> 0;
+                case 257, 260 -> 8;
+                case 259, 262 -> 2;
+                default -> AARCH64.containsKey(type) ? 4 : 1;
+            };
+            default -> 1;
+        };
+    }
+
     public static String machineName(int machine) {
         return switch (machine) {
             case Elf.EM_X86_64 -> "x86_64";

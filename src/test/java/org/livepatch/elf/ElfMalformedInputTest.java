@@ -1,5 +1,6 @@
 package org.livepatch.elf;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -145,6 +146,91 @@ class ElfMalformedInputTest {
         byte[] c = good.clone();
         le(c).putInt((int) rela.offset() + 12, 100000); // high half of r_info: symbol index
         rejects(c, "relocation section");
+    }
+
+    /** The first relocation section of the fixture that has entries, with the section it applies to. */
+    private static RelocationSection firstRela() {
+        return goodElf.relocationSections().stream().filter(r -> !r.relocations().isEmpty()).findFirst().orElseThrow();
+    }
+
+    @Test
+    void relocationFieldsMustLieInsideTheirSection() {
+        RelocationSection rs = firstRela();
+        long size = rs.target().size();
+        String what = "relocation section " + rs.section().name() + " entry 0";
+        // Past the end, at the end, straddling the end with a 4-byte field, and a "negative" offset.
+        for (long offset : new long[] {size + 0x100, size, size - 1, -8L}) {
+            byte[] b = good.clone();
+            le(b).putLong((int) rs.section().offset(), offset);
+            le(b).putInt((int) rs.section().offset() + 8, RelocationTypes.R_X86_64_PC32);
+            ElfFormatException e = rejects(b, what);
+            assertEquals(rs.section().offset(), e.offset(), "points at r_offset");
+            assertTrue(e.getMessage().contains("R_X86_64_PC32, 4 bytes") && e.getMessage().contains(rs.target().name()), e.getMessage());
+        }
+        // An 8-byte field 4 bytes before the end does not fit; a 4-byte one does.
+        byte[] c = good.clone();
+        le(c).putLong((int) rs.section().offset(), size - 4);
+        le(c).putInt((int) rs.section().offset() + 8, RelocationTypes.R_X86_64_64);
+        rejects(c, what);
+        le(c).putInt((int) rs.section().offset() + 8, RelocationTypes.R_X86_64_PC32);
+        assertEquals(size - 4, assertDoesNotThrow(() -> ElfReader.read(NAME, c)).relocationsFor(rs.target()).orElseThrow().relocations().get(0).offset());
+    }
+
+    @Test
+    void relocationsCannotApplyToNoBits() {
+        RelocationSection rs = firstRela();
+        byte[] b = good.clone();
+        le(b).putInt((int) shdr(rs.target().index()) + 4, Elf.SHT_NOBITS);
+        assertTrue(rejects(b, "relocation section " + rs.section().name()).getMessage().contains("SHT_NOBITS"));
+    }
+
+    @Test
+    void symbolsMustLieInsideTheirSection() {
+        Symbol f = goodElf.symbols().stream().filter(x -> x.isFunction() && x.hasSection()).findFirst().orElseThrow();
+        long size = goodElf.section(f.shndx()).size();
+        long at = goodElf.symtab().orElseThrow().offset() + (long) f.index() * Elf.SYM_SIZE;
+        byte[] b = good.clone();
+        le(b).putLong((int) at + 8, size + 1);
+        le(b).putLong((int) at + 16, 0);
+        assertEquals(at + 8, rejects(b, "symbol " + f.index()).offset());
+        byte[] c = good.clone();
+        le(c).putLong((int) at + 16, size - f.value() + 1);
+        rejects(c, "symbol " + f.index());
+        byte[] d = good.clone();
+        le(d).putLong((int) at + 16, -1L);
+        rejects(d, "symbol " + f.index());
+    }
+
+    @Test
+    void inactiveSectionsHaveNoSizeAndRelocationNamesAreReserved() {
+        int text = goodElf.section(".text.clamp").orElseThrow().index();
+        byte[] b = good.clone();
+        le(b).putInt((int) shdr(text) + 4, Elf.SHT_NULL);
+        assertTrue(rejects(b, "section header " + text).getMessage().contains("SHT_NULL"));
+
+        // .text.clamp renamed .rela.clamp (same length, same string table) but still PROGBITS.
+        Section shstrtab = goodElf.section(goodElf.header().shstrndx());
+        int name = (int) (shstrtab.offset() + findName(shstrtab, ".text.clamp"));
+        byte[] c = good.clone();
+        System.arraycopy(".rela.clamp".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, c, name, 11);
+        assertTrue(rejects(c, "section header " + text).getMessage().contains("reserved for relocation sections"));
+    }
+
+    private static int findName(Section strtab, String name) {
+        byte[] d = strtab.data().toArray();
+        byte[] n = (name + "\0").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        outer:
+        for (int i = 0; i + n.length <= d.length; i++) {
+            for (int k = 0; k < n.length; k++) {
+                if (d[i + k] != n[k]) {
+                    continue outer;
+                }
+            }
+            if (i == 0 || d[i - 1] == 0) {
+                return i;
+            }
+        }
+        throw new AssertionError(name + " not in " + strtab.name());
     }
 
     @Test

@@ -14,6 +14,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.testsupport.ElfFields;
+import org.livepatch.testsupport.MinixenObjects;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.testsupport.XenTree;
 
@@ -31,6 +33,55 @@ class ElfMutationTest {
         int[] outcome = mutate(objs, 4000, 20261126L);
         System.out.printf("fixture mutants: %d parsed, %d rejected%n", outcome[0], outcome[1]);
         assertTrue(outcome[1] > 0 && outcome[0] > 0, "both outcomes occur: " + Arrays.toString(outcome));
+    }
+
+    /**
+     * Every field of every structure (ElfFields) of every minixen object and of its linked
+     * xen-syms, set to each hostile value: parsed (then listed, and an object rewritten and the
+     * rewrite read back: the writer must never produce what the reader refuses) or one
+     * ElfFormatException naming the file.
+     */
+    @Test
+    void everyFieldOfMinixenObjectsAndImage() throws Exception {
+        MinixenObjects m = MinixenObjects.shared();
+        List<Path> files = new ArrayList<>();
+        try (var s = Files.walk(m.orig.resolve("xen"))) {
+            s.filter(p -> p.toString().endsWith(".o")).sorted().forEach(files::add);
+        }
+        files.add(m.xenSyms());
+        int inputs = 0;
+        int parsed = 0;
+        int rejected = 0;
+        List<String> other = new ArrayList<>();
+        for (Path f : files) {
+            byte[] bytes = Files.readAllBytes(f);
+            Path name = Path.of("mutant-" + f.getFileName());
+            for (ElfFields.Field field : ElfFields.of(bytes)) {
+                for (ElfFields.Mutant mu : ElfFields.mutants(bytes, field)) {
+                    inputs++;
+                    try {
+                        ElfFile elf = ElfReader.read(name, mu.bytes());
+                        parsed++;
+                        new ElfSummary(elf).print(new PrintWriter(new StringWriter()), true, true);
+                        if (elf.header().isRelocatable()) {
+                            ElfReader.read(Path.of("rewrite-of-" + name), ObjectBuilder.copyOf(elf).builder().toBytes());
+                        }
+                    } catch (ElfFormatException e) {
+                        if (e.getMessage().startsWith(name.toString()) && !e.getMessage().contains("\n")) {
+                            rejected++;
+                        } else {
+                            other.add(f.getFileName() + " " + mu.describe() + ": " + e.getMessage());
+                        }
+                    } catch (Throwable t) {
+                        other.add(f.getFileName() + " " + mu.describe() + ": " + t);
+                    }
+                }
+            }
+        }
+        System.out.printf("ELF field mutants of %d minixen files: %d inputs, %d rejected (ElfFormatException), %d parsed, %d other%n",
+                files.size(), inputs, rejected, parsed, other.size());
+        assertTrue(other.isEmpty(), other.size() + " mutants:\n" + String.join("\n", other.subList(0, Math.min(30, other.size()))));
+        assertTrue(parsed > 0 && rejected > 0, "both outcomes occur");
     }
 
     @Test
