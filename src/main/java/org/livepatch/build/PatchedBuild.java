@@ -103,7 +103,7 @@ public final class PatchedBuild {
             // Before anything is compiled: the cached files this payload is made from must be the
             // ones the reference build left (see ReferenceEntry). make may read any file.
             if (plan.commands().isPresent()) {
-                ref.entry().verify(readSet(req, deps, objects));
+                ref.entry().verify(readSet(req.patch().touchedFiles(), deps, objects));
             } else {
                 ref.entry().verifyAll();
             }
@@ -154,8 +154,8 @@ public final class PatchedBuild {
      * and the config and {@code xen-syms} (linked against). {@code dependencies.idx} is checked on
      * every use already.
      */
-    static List<String> readSet(CheckedRequest req, DependencyIndex deps, List<String> objects) {
-        Set<String> files = new java.util.TreeSet<>(req.patch().touchedFiles());
+    static List<String> readSet(java.util.Collection<String> touched, DependencyIndex deps, List<String> objects) {
+        Set<String> files = new java.util.TreeSet<>(touched);
         files.add("xen/.config");
         files.add("xen/xen-syms");
         for (String o : objects) {
