@@ -96,17 +96,22 @@ public final class PatchedBuild {
                                 + String.join(", ", req.patch().touchedFiles()));
             }
             List<String> objects = List.copyOf(affected);
-            clock.finish(objects.size(), String.join(" ", objects));
 
             RecordedCommands.Plan plan = linked ? RecordedCommands.plan(ref.tree(), objects, deps.derived())
                     : new RecordedCommands.Plan(java.util.Optional.empty(), "copied tree");
             // Before anything is compiled: the cached files this payload is made from must be the
             // ones the reference build left (see ReferenceEntry). make may read any file.
+            long v0 = System.nanoTime();
+            int verified;
             if (plan.commands().isPresent()) {
-                ref.entry().verify(readSet(req.patch().touchedFiles(), deps, objects));
+                List<String> read = readSet(req.patch().touchedFiles(), deps, objects);
+                ref.entry().verify(read);
+                verified = read.size();
             } else {
-                ref.entry().verifyAll();
+                verified = ref.entry().verifyAll();
             }
+            clock.finish(objects.size(), String.join(" ", objects) + " (verified " + verified + " cached file(s) in "
+                    + (System.nanoTime() - v0) / 1_000_000 + " ms)");
             clock.start(STAGE_COMPILE, objects.size(), String.join(" ", objects));
             Path compileLog = logs.resolve(STAGE_COMPILE + ".log");
             if (plan.commands().isPresent()) {

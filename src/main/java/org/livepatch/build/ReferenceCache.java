@@ -97,8 +97,9 @@ public final class ReferenceCache {
         clock.start(STAGE_REFERENCE, 0, "cached " + published);
         if (Files.exists(published, LinkOption.NOFOLLOW_LINKS)) {
             try {
+                long t0 = System.nanoTime();
                 ReferenceEntry entry = ReferenceEntry.open(published, key.hex());
-                clock.finish(0, "reused " + published);
+                clock.finish(0, "reused " + published + " (checked in " + (System.nanoTime() - t0) / 1_000_000 + " ms)");
                 return new ReferenceBuild(key, published.resolve("tree"), true, Duration.ZERO, entry);
             } catch (CacheDamage | IOException e) {
                 // Damaged, or still being checked by another run: decided under the key's lock.
