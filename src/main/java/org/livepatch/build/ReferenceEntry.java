@@ -140,10 +140,11 @@ public final class ReferenceEntry {
         try {
             found = walking.join();
         } catch (CompletionException e) {
-            if (e.getCause() instanceof NoSuchFileException) {
+            Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+            if (c instanceof NoSuchFileException) {
                 throw new CacheDamage(dir.resolve(TREE), "missing");
             }
-            throw e.getCause() instanceof UncheckedIOException u ? u.getCause() : new IOException(e.getCause());
+            throw c instanceof IOException io ? io : new IOException(c);
         }
         boolean refreshed = false;
         for (var e : found.entrySet()) {

@@ -81,6 +81,13 @@ class ReferenceEntryTest {
     }
 
     @Test
+    void aMissingTreeIsDamageNotAnIoError() throws Exception {
+        Path e = entry();
+        ReferenceCache.deleteTree(e.resolve("tree"));
+        assertEquals(e.resolve("tree"), assertThrows(CacheDamage.class, () -> ReferenceEntry.open(e, "k")).file());
+    }
+
+    @Test
     void anotherKeysOrAnEditedManifestIsDamage() throws Exception {
         Path e = entry();
         assertThrows(CacheDamage.class, () -> ReferenceEntry.open(e, "other"));
