@@ -233,6 +233,31 @@ class CacheTamperTest {
         assertEquals(List.of(), again.notices());
     }
 
+    @Test
+    void aConsistentRecordWithAnotherDigestIsDroppedWhenTheCopyDisagrees() throws Exception {
+        // The check line recomputed (SHA-256 of path NUL fingerprint NUL digest, as documented):
+        // the record is believed, its key has no entry, and the copy of SRC hashes differently.
+        Path cache = tamperedCache(entry -> { });
+        Path record;
+        try (Stream<Path> s = Files.list(cache.resolve("sources"))) {
+            record = s.findFirst().orElseThrow();
+        }
+        String text = Files.readString(record);
+        String fp = text.lines().filter(l -> l.startsWith("fingerprint=")).findFirst().orElseThrow().substring(12);
+        String forged = "1".repeat(64);
+        String check = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest((src.toAbsolutePath() + "\0" + fp + "\0" + forged).getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(record, text.replaceAll("\ndigest=[0-9a-f]+", "\ndigest=" + forged).replaceAll("check=[0-9a-f]+", "check=" + check));
+
+        Run r = run(EXTRA_VERSION, cache, "out");
+        assertTrue(java.util.Arrays.equals(BASELINE.get("minixen-extra-version.patch"), r.payload()), r.events().toString());
+        assertEquals(1, r.notices().size(), r.events().toString());
+        assertTrue(r.notices().get(0).contains("held a digest that SRC does not have"), r.notices().toString());
+        try (Stream<Path> s = Files.list(cache.resolve("refs"))) {
+            assertEquals(1, s.filter(Files::isDirectory).count(), "no entry left for the forged key");
+        }
+    }
+
     private static void flipByte(Path file, int offset) throws IOException {
         try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
