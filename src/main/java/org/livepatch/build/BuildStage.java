@@ -29,6 +29,7 @@ public final class BuildStage {
     public static BuildOutcome run(CheckedRequest checked, ReferenceCache cache, StageClock clock)
             throws BuildException, InterruptedException {
         if (checked.request().skip() == SkipStage.BUILD) {
+            KeptBuild.check(checked, cache);
             PatchedBuildResult previous = PatchedBuild.readBack(checked);
             return new BuildOutcome(checked, null, previous, clock.times());
         }
@@ -40,7 +41,27 @@ public final class BuildStage {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, checked.outputDir(), "cannot create: " + e.getMessage(), e);
         }
         ReferenceBuild ref = cache.obtain(checked, clock, checked.logDir());
-        PatchedBuildResult objects = PatchedBuild.run(checked, ref, clock);
+        PatchedBuildResult objects;
+        try {
+            objects = PatchedBuild.run(checked, ref, clock);
+        } catch (CacheDamage damage) {
+            // A file the payload would be made from is not what the reference build left: build
+            // the reference again and start over, once. Nothing was written to OUTPUT but logs
+            // (and, with --debug, the work tree, which a new one replaces).
+            cache.discard(ref, damage, clock);
+            try {
+                ReferenceCache.deleteTree(checked.outputDir().resolve(PatchedBuild.WORK_DIR));
+            } catch (IOException e) {
+                throw new BuildException(BuildException.Reason.WORKSPACE, checked.outputDir(), e.getMessage(), e);
+            }
+            ref = cache.obtain(checked, clock, checked.logDir());
+            try {
+                objects = PatchedBuild.run(checked, ref, clock);
+            } catch (CacheDamage again) {
+                throw again.asBuildException();
+            }
+        }
+        KeptBuild.record(checked, ref, objects);
         return new BuildOutcome(checked, ref, objects, clock.times());
     }
 }

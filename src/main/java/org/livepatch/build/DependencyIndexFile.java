@@ -30,7 +30,13 @@ public final class DependencyIndexFile {
     public static DependencyIndex load(Path tree) throws IOException {
         Path file = tree.getParent().resolve(NAME);
         if (Files.isRegularFile(file)) {
-            DependencyIndex idx = parse(Files.readAllLines(file, StandardCharsets.UTF_8));
+            DependencyIndex idx = null;
+            try {
+                idx = parse(List.of(StandardCharsets.UTF_8.newDecoder()
+                        .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString().split("\n")));
+            } catch (java.nio.charset.CharacterCodingException e) {
+                // not text: damaged, rewritten below
+            }
             if (idx != null) {
                 return idx;
             }

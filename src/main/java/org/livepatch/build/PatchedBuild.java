@@ -50,7 +50,7 @@ public final class PatchedBuild {
     private PatchedBuild() {}
 
     public static PatchedBuildResult run(CheckedRequest req, ReferenceBuild ref, StageClock clock)
-            throws BuildException, InterruptedException {
+            throws BuildException, InterruptedException, CacheDamage {
         Path out = req.outputDir();
         Path work = out.resolve(WORK_DIR);
         Path logs = req.logDir();
@@ -96,10 +96,22 @@ public final class PatchedBuild {
                                 + String.join(", ", req.patch().touchedFiles()));
             }
             List<String> objects = List.copyOf(affected);
-            clock.finish(objects.size(), String.join(" ", objects));
 
             RecordedCommands.Plan plan = linked ? RecordedCommands.plan(ref.tree(), objects, deps.derived())
                     : new RecordedCommands.Plan(java.util.Optional.empty(), "copied tree");
+            // Before anything is compiled: the cached files this payload is made from must be the
+            // ones the reference build left (see ReferenceEntry). make may read any file.
+            long v0 = System.nanoTime();
+            int verified;
+            if (plan.commands().isPresent()) {
+                List<String> read = readSet(req.patch().touchedFiles(), deps, objects);
+                ref.entry().verify(read);
+                verified = read.size();
+            } else {
+                verified = ref.entry().verifyAll();
+            }
+            clock.finish(objects.size(), String.join(" ", objects) + " (verified " + verified + " cached file(s) in "
+                    + (System.nanoTime() - v0) / 1_000_000 + " ms)");
             clock.start(STAGE_COMPILE, objects.size(), String.join(" ", objects));
             Path compileLog = logs.resolve(STAGE_COMPILE + ".log");
             if (plan.commands().isPresent()) {
@@ -134,10 +146,29 @@ public final class PatchedBuild {
         } catch (IOException e) {
             unshare(linked, work, req);
             throw new BuildException(BuildException.Reason.WORKSPACE, out, e.getMessage(), e);
-        } catch (BuildException | RuntimeException | InterruptedException e) {
+        } catch (BuildException | RuntimeException | InterruptedException | CacheDamage e) {
             unshare(linked, work, req);
             throw e;
         }
+    }
+
+    /**
+     * The reference files a run with replayed commands reads to make the payload, relative to the
+     * tree root: the files the patch changes (before the change), for each rebuilt object the
+     * original object (diffed against), its recorded command and every file it was compiled from,
+     * and the config and {@code xen-syms} (linked against). {@code dependencies.idx} is checked on
+     * every use already.
+     */
+    static List<String> readSet(java.util.Collection<String> touched, DependencyIndex deps, List<String> objects) {
+        Set<String> files = new java.util.TreeSet<>(touched);
+        files.add("xen/.config");
+        files.add("xen/xen-syms");
+        for (String o : objects) {
+            files.add("xen/" + o);
+            files.add("xen/" + RecordedCommands.dotName(o, ".cmd"));
+            files.addAll(deps.objects().getOrDefault(o, Set.of()));
+        }
+        return List.copyOf(files);
     }
 
     /**

@@ -10,8 +10,9 @@ import java.time.Duration;
  * @param tree      the built copy of SRC (holds xen/ with every object and xen-syms)
  * @param reused    true when an earlier request had already built it (nothing was compiled)
  * @param buildTime time spent building now (zero when reused)
+ * @param entry     the cache entry holding it, to verify the files a run reads ({@link ReferenceEntry#verify})
  */
-public record ReferenceBuild(ReferenceKey key, Path tree, boolean reused, Duration buildTime) {
+public record ReferenceBuild(ReferenceKey key, Path tree, boolean reused, Duration buildTime, ReferenceEntry entry) {
 
     public Path xenDir() {
         return tree.resolve("xen");

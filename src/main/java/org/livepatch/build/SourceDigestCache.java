@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
 import org.livepatch.io.AtomicFile;
 
 /**
@@ -25,24 +26,58 @@ import org.livepatch.io.AtomicFile;
  */
 public final class SourceDigestCache {
     private final Path dir;
+    private final Consumer<String> notice;
+
+    /** What {@link #lookup} found: the digest, and whether it came from a record rather than from reading SRC. */
+    public record Digest(String digest, boolean recorded) {}
 
     public SourceDigestCache(Workspace workspace) {
+        this(workspace, m -> { });
+    }
+
+    /** @param notice receives one line when a damaged record is dropped */
+    public SourceDigestCache(Workspace workspace, Consumer<String> notice) {
         this.dir = workspace.root().resolve("sources");
+        this.notice = notice;
     }
 
     /** SRC's digest, from the record when its fingerprint still matches. */
     public String digest(SourceTree src) throws IOException {
+        return lookup(src).digest();
+    }
+
+    /**
+     * SRC's digest, from the record when its fingerprint still matches and the record is intact.
+     * Each record carries {@code check=}, the SHA-256 of its path, fingerprint and digest: a
+     * damaged or hand-edited record (a wrong digest would give a wrong cache key, and so either a
+     * reference build that can never match SRC or another tree's reference) is dropped, said in
+     * one line, and SRC read again. Records written before the check line existed are silently
+     * replaced.
+     */
+    public Digest lookup(SourceTree src) throws IOException {
         String fp = fingerprint(src.root());
-        Path record = dir.resolve(sha256(src.root().toAbsolutePath().toString()) + ".properties");
-        Properties p = new Properties();
+        Path record = record(src);
+        String path = src.root().toAbsolutePath().toString();
         if (Files.isRegularFile(record)) {
+            Properties p = new Properties();
+            String damage = null;
             try (var in = Files.newBufferedReader(record, StandardCharsets.UTF_8)) {
                 p.load(in);
             } catch (IOException | IllegalArgumentException e) {
-                p.clear(); // a damaged record is only a lost shortcut
+                damage = "unreadable";
+                p.clear();
             }
-            if (fp.equals(p.getProperty("fingerprint")) && p.getProperty("digest") != null) {
-                return p.getProperty("digest");
+            String digest = p.getProperty("digest");
+            String check = p.getProperty("check");
+            if (damage == null && check != null && !check.equals(check(path, p.getProperty("fingerprint"), digest))) {
+                damage = "its check line does not match its digest";
+            }
+            if (damage != null) {
+                notice.accept("cache: " + record + " is damaged (" + damage + "): dropped, reading SRC again");
+                Files.deleteIfExists(record);
+            } else if (check != null && fp.equals(p.getProperty("fingerprint")) && digest != null
+                    && path.equals(p.getProperty("path"))) {
+                return new Digest(digest, true);
             }
         }
         String digest = src.digest();
@@ -50,11 +85,32 @@ public final class SourceDigestCache {
         if (fp.equals(fingerprint(src.root()))) {
             Files.createDirectories(dir);
             String text = "# livepatch-build: content digest of a source tree, valid while its metadata is unchanged\n"
-                    + "path=" + src.root().toAbsolutePath().toString().replace("\\", "\\\\") + "\n"
-                    + "fingerprint=" + fp + "\ndigest=" + digest + "\n";
+                    + "path=" + escape(path) + "\n"
+                    + "fingerprint=" + fp + "\ndigest=" + digest + "\ncheck=" + check(path, fp, digest) + "\n";
             AtomicFile.write(record, text.getBytes(StandardCharsets.UTF_8));
         }
-        return digest;
+        return new Digest(digest, false);
+    }
+
+    /** Removes SRC's record (its digest proved wrong: the copy of SRC hashed differently). */
+    public void forget(SourceTree src) throws IOException {
+        Files.deleteIfExists(record(src));
+    }
+
+    /** Where SRC's record lives (for messages). */
+    public Path record(SourceTree src) {
+        return dir.resolve(sha256(src.root().toAbsolutePath().toString()) + ".properties");
+    }
+
+    /** SHA-256 of {@code path NUL fingerprint NUL digest}: what a record's {@code check=} holds. */
+    static String check(String path, String fingerprint, String digest) {
+        return sha256(path + "\0" + fingerprint + "\0" + digest);
+    }
+
+    /** A value as java.util.Properties reads it back (backslashes and leading blanks). */
+    private static String escape(String v) {
+        String e = v.replace("\\", "\\\\");
+        return e.startsWith(" ") ? "\\" + e : e;
     }
 
     /** SHA-256 over the metadata of every entry {@link SourceTree#digest} reads, in sorted order. */

@@ -33,6 +33,11 @@ public final class StageClock {
         return t;
     }
 
+    /** One line for the user, during the current stage (see {@link StageEvent.Phase#NOTICE}). */
+    public void notice(String message) {
+        progress.report(new StageEvent(current == null ? "" : current, StageEvent.Phase.NOTICE, 0, Duration.ZERO, message));
+    }
+
     public List<StageTime> times() {
         return List.copyOf(times);
     }

@@ -8,7 +8,8 @@
  *   <li>{@code check}: every up-front refusal ({@link org.livepatch.build.RequestChecks}); each is a
  *       {@link org.livepatch.build.BuildException} with its own reason and exit code.</li>
  *   <li>{@code hash-source}, {@code reference-build}: the original tree, built once per key in the
- *       cache ({@link org.livepatch.build.ReferenceCache}).</li>
+ *       cache ({@link org.livepatch.build.ReferenceCache}), checked against its manifest on every
+ *       use and built again when damaged.</li>
  *   <li>{@code copy-reference}, {@code apply-patch}, {@code find-affected}, {@code patched-build},
  *       {@code collect-objects}: the patched objects ({@link org.livepatch.build.PatchedBuild}).</li>
  * </ol>
@@ -27,9 +28,12 @@
  * OUTPUT/original/xen/&lt;obj&gt;           changed objects, original build
  * OUTPUT/patched/xen/&lt;obj&gt;            changed and new objects, patched build
  * OUTPUT/work/                        the patched tree (removed after success unless --debug)
+ * OUTPUT/build-record.txt             patch SHA-256, reference key, SHA-256 of every kept file ({@link org.livepatch.build.KeptBuild}; checked by -k build)
  *
  * ${LPB_CACHE:-~/.cache/livepatch-build}/refs/&lt;key&gt;/tree/                built copy of SRC
  * ${LPB_CACHE:-~/.cache/livepatch-build}/refs/&lt;key&gt;/reference.properties  the key's inputs
+ * ${LPB_CACHE:-~/.cache/livepatch-build}/refs/&lt;key&gt;/dependencies.idx      which files each object was compiled from
+ * ${LPB_CACHE:-~/.cache/livepatch-build}/refs/&lt;key&gt;/manifest, stat        digests of all the above, checked on use ({@link org.livepatch.build.ReferenceEntry})
  * ${LPB_CACHE:-~/.cache/livepatch-build}/refs/&lt;key&gt;.lock                  per-key lock
  * ${LPB_CACHE:-~/.cache/livepatch-build}/refs/.tmp-&lt;key&gt;-&lt;pid&gt;/         a build in progress (or killed)
  * </pre>

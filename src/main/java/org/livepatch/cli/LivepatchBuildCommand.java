@@ -126,7 +126,9 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     /** Stage progress on stderr: the stage, its object count and elapsed time. */
     private static Progress progress(PrintWriter err) {
         return e -> {
-            if (e.phase() == StageEvent.Phase.FINISHED) {
+            if (e.phase() == StageEvent.Phase.NOTICE) {
+                err.println("livepatch-build: " + e.detail());
+            } else if (e.phase() == StageEvent.Phase.FINISHED) {
                 err.printf("[%-9s] %5.1f s  %s%s%n", e.stage(), e.elapsed().toMillis() / 1000.0,
                         e.objectCount() > 0 ? e.objectCount() + " object(s)" : "",
                         e.detail() == null ? "" : "  " + e.detail());

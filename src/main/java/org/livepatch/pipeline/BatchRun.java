@@ -195,7 +195,7 @@ public final class BatchRun {
         progress.printf("[batch] reference build (cached or built once, -j%d)...%n", cpus);
         progress.flush();
         long t0 = System.nanoTime();
-        cache.obtain(c, new StageClock(Progress.NONE), root.resolve("logs"));
+        cache.obtain(c, new StageClock(notices(progress, "batch")), root.resolve("logs"));
         progress.printf("[batch] reference ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         progress.flush();
     }
@@ -206,7 +206,7 @@ public final class BatchRun {
         long t0 = System.nanoTime();
         try {
             Files.createDirectories(c.outputDir());
-            PipelineResult r = LivepatchPipeline.run(c, cache, new StageClock(Progress.NONE));
+            PipelineResult r = LivepatchPipeline.run(c, cache, new StageClock(notices(progress, name)));
             Duration d = Duration.ofNanos(System.nanoTime() - t0);
             List<String> funcs = r.functions().stream().map(PatchedFunction::name).toList();
             synchronized (progress) {
@@ -224,6 +224,18 @@ public final class BatchRun {
         } catch (IOException e) {
             return report(progress, failed(patch, 74, e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
         }
+    }
+
+    /** Only the one-line notices (a damaged cache entry rebuilt, ...): stage progress would interleave. */
+    private static Progress notices(PrintWriter progress, String name) {
+        return e -> {
+            if (e.phase() == org.livepatch.build.StageEvent.Phase.NOTICE) {
+                synchronized (progress) {
+                    progress.printf("[%s] %s%n", name, e.detail());
+                    progress.flush();
+                }
+            }
+        };
     }
 
     private static Entry report(PrintWriter progress, Entry e) {

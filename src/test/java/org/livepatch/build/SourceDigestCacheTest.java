@@ -30,9 +30,15 @@ class SourceDigestCacheTest {
             assertEquals(1, l.size());
             record = l.get(0);
         }
-        // Prove the shortcut is taken: a record with a doctored digest is believed while nothing changed.
+        // Prove the shortcut is taken: a record with a doctored digest, consistent with its check
+        // line (SHA-256 of path NUL fingerprint NUL digest, computed here), is believed while
+        // nothing changed.
         String text = Files.readString(record);
-        Files.writeString(record, text.replace("digest=" + real, "digest=doctored"), StandardCharsets.UTF_8);
+        String fp = text.lines().filter(l -> l.startsWith("fingerprint=")).findFirst().orElseThrow().substring(12);
+        String check = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest((src.toAbsolutePath() + "\0" + fp + "\0doctored").getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(record, text.replace("digest=" + real, "digest=doctored").replaceAll("check=[0-9a-f]+", "check=" + check),
+                StandardCharsets.UTF_8);
         assertEquals("doctored", new SourceDigestCache(ws).digest(tree));
 
         // Same size, modification time put back: only the change time tells, and it must.
@@ -46,6 +52,25 @@ class SourceDigestCacheTest {
         assertEquals(new SourceTree(src).digest(), after);
         assertNotEquals(real, after);
         assertTrue(Files.readString(record).contains("digest=" + after), "the new digest is recorded");
+    }
+
+    @Test
+    void aRecordWhoseDigestDoesNotMatchItsCheckIsDroppedWithOneLine(@TempDir Path tmp) throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Workspace ws = new Workspace(tmp.resolve("cache"));
+        SourceTree tree = new SourceTree(src);
+        String real = tree.digest();
+        SourceDigestCache cache = new SourceDigestCache(ws);
+        assertEquals(real, cache.digest(tree));
+        Path record = cache.record(tree);
+        Files.writeString(record, Files.readString(record).replace("digest=" + real, "digest=" + "0".repeat(64)));
+        List<String> notices = new java.util.ArrayList<>();
+        SourceDigestCache.Digest d = new SourceDigestCache(ws, notices::add).lookup(tree);
+        assertEquals(real, d.digest());
+        assertEquals(false, d.recorded(), "read from SRC");
+        assertEquals(1, notices.size(), notices.toString());
+        assertTrue(notices.get(0).contains(record.toString()) && notices.get(0).contains("damaged"), notices.toString());
+        assertTrue(Files.readString(record).contains("digest=" + real), "rewritten");
     }
 
     @Test
