@@ -240,6 +240,10 @@ class PipelineExitCodeTest {
                 .orElseThrow(() -> new AssertionError("no cache key in " + first.err()));
         Path refs = tmp.resolve("cache/refs");
         Tools.run(null, "rm", "-rf", refs.resolve(key).toString());
+        // Without a recorded digest SRC is hashed afresh, so a copy that differs from it means SRC
+        // changed under the run (27); a recorded one that differs is taken for a stale record,
+        // dropped, and SRC read again (CacheTamperTest).
+        Tools.run(null, "rm", "-rf", tmp.resolve("cache/sources").toString());
 
         try (FileChannel ch = FileChannel.open(refs.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             FileLock lock = ch.lock();
