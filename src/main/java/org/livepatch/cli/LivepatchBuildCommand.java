@@ -84,11 +84,37 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     public static final int EXIT_BATCH_FAILED = 1;
 
     public static void main(String[] args) {
+        Interrupts.install(Thread.currentThread(), "livepatch-build", System.err);
         System.exit(CommandRunner.run(new LivepatchBuildCommand(), args));
     }
 
+    /**
+     * Runs the build; after SIGINT or SIGTERM (see {@link Interrupts}) whatever the unwinding
+     * threw, and even a run that completed meanwhile, ends in exit 28 and one line that says
+     * whether the payload was published.
+     */
     @Override
     public Integer call() throws InterruptedException {
+        Integer code;
+        try {
+            code = build();
+        } catch (InterruptedException | RuntimeException e) {
+            if (Interrupts.received() == null) {
+                throw e;
+            }
+            throw interrupted("nothing was published; OUTPUT is as it was before the run");
+        }
+        if (Interrupts.received() != null) {
+            throw interrupted(code == 0 && patch != null ? "the run had completed: its output is kept" : "the batch's finished patches are kept");
+        }
+        return code;
+    }
+
+    private static CommandRunner.UserError interrupted(String what) {
+        return new CommandRunner.UserError(BuildException.Reason.INTERRUPTED.exitCode(), Interrupts.message(Interrupts.received(), what));
+    }
+
+    private Integer build() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         if ((patch == null) == (batch == null)) {
             throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE,
@@ -126,6 +152,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     /** Stage progress on stderr: the stage, its object count and elapsed time. */
     private static Progress progress(PrintWriter err) {
         return e -> {
+            Interrupts.during(e.stage());
             if (e.phase() == StageEvent.Phase.FINISHED) {
                 err.printf("[%-9s] %5.1f s  %s%s%n", e.stage(), e.elapsed().toMillis() / 1000.0,
                         e.objectCount() > 0 ? e.objectCount() + " object(s)" : "",
