@@ -83,7 +83,7 @@ public final class OutputClaim {
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "another livepatch-build run is writing here");
         } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "cannot create: " + org.livepatch.io.IoErrors.describe(e), e);
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "cannot write in the output directory: " + org.livepatch.io.IoErrors.describe(e), e);
         }
     }
 

@@ -42,7 +42,8 @@ public final class OwnerLock implements AutoCloseable {
 
     /** Creates {@code file} (which must not exist) with {@code content}, locked by this process. */
     public static OwnerLock create(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".new-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        String base = file.getFileName().toString();
+        Path tmp = file.resolveSibling((base.startsWith(".") ? "" : ".") + base + ".new-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             FileLock l = ch.lock();

@@ -92,7 +92,13 @@ final class LauncherProcess {
 
     /** {@code sh -c 'umask U; exec ./livepatch-build ARGS'}: the shell execs, so its pid is java's. */
     Process start(String umask, Path stdout, Path stderr, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("sh", "-c", "umask " + umask + "; exec \"$0\" \"$@\"",
+        return start(List.of(), umask, stdout, stderr, args);
+    }
+
+    /** As {@link #start(String, Path, Path, String...)}, run through {@code prefix} (setpriv, say). */
+    Process start(List<String> prefix, String umask, Path stdout, Path stderr, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of("sh", "-c", "umask " + umask + "; exec \"$0\" \"$@\"",
                 Tools.repoRoot().resolve("livepatch-build").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
