@@ -68,7 +68,7 @@ public final class LivepatchPipeline {
         OutputClaim claim = OutputClaim.take(checked.outputDir(), checked.patchName());
         try {
             PipelineResult r = run(checked, new ReferenceCache(checked.workspace()), clock);
-            release(claim, checked);
+            release(claim);
             return r;
         } catch (BuildException | PipelineException | InterruptedException | RuntimeException | Error e) {
             if (OutputClaim.isInterruption(e)) {
@@ -91,7 +91,7 @@ public final class LivepatchPipeline {
         }
     }
 
-    private static void release(OutputClaim claim, CheckedRequest checked) throws PipelineException {
+    private static void release(OutputClaim claim) throws PipelineException {
         try {
             claim.release();
         } catch (IOException e) {
@@ -333,7 +333,7 @@ public final class LivepatchPipeline {
             Files.createDirectories(file.getParent());
             AtomicFile.write(file, bytes);
         } catch (IOException e) {
-            throw new PipelineException(PipelineException.Reason.OUTPUT, file + ": " + e.getMessage(), e);
+            throw new PipelineException(PipelineException.Reason.OUTPUT, "cannot write " + file + ": " + IoErrors.describe(e), e);
         }
     }
 
