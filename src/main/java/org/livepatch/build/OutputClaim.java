@@ -189,6 +189,9 @@ public final class OutputClaim {
                 doomed.add(p);
             }
         }
+        // The payload first: removal may be cut short too, and what is left must never be a
+        // payload without its report.
+        doomed.sort(java.util.Comparator.comparing((Path p) -> !p.getFileName().toString().equals(payloadName(r.name()))));
         for (Path p : doomed) {
             ReferenceCache.deleteTree(p);
         }

@@ -102,10 +102,10 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             if (Interrupts.received() == null) {
                 throw e;
             }
-            throw interrupted("nothing was published; OUTPUT is as it was before the run");
+            throw interrupted(batch != null ? "the patches finished before it are kept" : "nothing was published");
         }
         if (Interrupts.received() != null) {
-            throw interrupted(code == 0 && patch != null ? "the run had completed: its output is kept" : "the batch's finished patches are kept");
+            throw interrupted(batch != null ? "the patches finished before it are kept" : "the run had completed: its output is kept");
         }
         return code;
     }
