@@ -115,6 +115,17 @@ public final class OutputClaim {
      */
     public static boolean sweepAbandoned(Path out) throws IOException {
         Path lockFile = out.resolve(LOCK_FILE);
+        if (Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS)) {
+            // A lock file its owner died before naming: unlocked, so provably nobody's.
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(out, OwnerLock.tempNamePrefix(lockFile) + "*")) {
+                for (Path p : s) {
+                    Optional<OwnerLock> t = OwnerLock.takeOverIfAbandoned(p);
+                    if (t.isPresent()) {
+                        t.get().close();
+                    }
+                }
+            }
+        }
         if (!Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }

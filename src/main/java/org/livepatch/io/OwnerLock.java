@@ -7,7 +7,6 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -40,23 +39,40 @@ public final class OwnerLock implements AutoCloseable {
         this.lock = lock;
     }
 
-    /** Creates {@code file} (which must not exist) with {@code content}, locked by this process. */
+    /**
+     * Creates {@code file} with {@code content}, locked by this process; a
+     * {@link java.nio.file.FileAlreadyExistsException} if it exists. A death between the two
+     * steps can leave the temporary {@code .<name>.new-*}, unlocked: {@link #tempNamePrefix}.
+     */
     public static OwnerLock create(Path file, String content) throws IOException {
-        String base = file.getFileName().toString();
-        Path tmp = file.resolveSibling((base.startsWith(".") ? "" : ".") + base + ".new-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        Path key = file.toAbsolutePath().normalize();
+        if (!HELD.add(key)) {
+            // Held (or being cleaned) by this very process: that owner is alive.
+            throw new java.nio.file.FileAlreadyExistsException(file.toString());
+        }
+        Path tmp = file.resolveSibling(tempNamePrefix(file) + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path tmpKey = tmp.toAbsolutePath().normalize();
+        HELD.add(tmpKey); // the temporary name is ours too, and as easily lost by a stray close
+        FileChannel ch = null;
         try {
+            ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock l = ch.lock();
             ch.write(java.nio.ByteBuffer.wrap(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            // The lock belongs to the open file, not to the name: it moves along with the rename.
-            HELD.add(file.toAbsolutePath().normalize());
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            // The lock belongs to the file, not to a name: the real name, a second link to the same
+            // file, is locked from the instant it exists. link(2), unlike rename(2), fails when the
+            // name is taken, so a second owner cannot replace a live one's lock file.
+            Files.createLink(file, tmp);
+            Files.delete(tmp);
             return new OwnerLock(file, ch, l);
         } catch (IOException | RuntimeException e) {
-            HELD.remove(file.toAbsolutePath().normalize());
-            ch.close();
+            HELD.remove(key);
+            if (ch != null) {
+                ch.close();
+            }
             Files.deleteIfExists(tmp);
             throw e;
+        } finally {
+            HELD.remove(tmpKey);
         }
     }
 
@@ -79,6 +95,12 @@ public final class OwnerLock implements AutoCloseable {
             HELD.remove(key);
             throw e;
         }
+    }
+
+    /** The prefix of the temporary names {@link #create} uses for {@code file}. */
+    public static String tempNamePrefix(Path file) {
+        String base = file.getFileName().toString();
+        return (base.startsWith(".") ? "" : ".") + base + ".new-";
     }
 
     private static Optional<OwnerLock> tryTakeOver(Path file) throws IOException {

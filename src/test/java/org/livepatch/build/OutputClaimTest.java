@@ -98,6 +98,25 @@ class OutputClaimTest {
     }
 
     @Test
+    void aSecondRunCannotClaimALiveRunsOutput() throws Exception {
+        OutputClaim first = OutputClaim.take(out(), "p");
+        BuildException e = org.junit.jupiter.api.Assertions.assertThrows(BuildException.class, () -> OutputClaim.take(out(), "p"));
+        assertEquals(18, e.exitCode());
+        assertTrue(e.getMessage().contains("another livepatch-build run"), e.getMessage());
+        assertEquals(List.of(OutputClaim.LOCK_FILE), entries(), "the first run's lock file untouched, no temporary left");
+        first.release();
+        assertEquals(List.of(), entries());
+    }
+
+    @Test
+    void aLockFileItsOwnerDiedBeforeNamingGoesToo() throws Exception {
+        write(".livepatch-build.lock.new-1f2e3d");
+        write("NOTES");
+        assertFalse(OutputClaim.sweepAbandoned(out()), "no run's leftovers");
+        assertEquals(List.of("NOTES"), entries());
+    }
+
+    @Test
     void aLiveRunInAnotherProcessIsLeftAloneUntilItDies() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), HoldOutputClaim.class.getName(),
