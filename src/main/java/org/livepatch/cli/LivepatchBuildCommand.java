@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code livepatch-build}: the options of Xen's livepatch-build-tools script, with the same
  * meaning, driving {@link LivepatchPipeline}. Exit codes: 0 payload written, 3 no functional
- * change, 10–29 build-stage problems (see {@code BuildException.Reason}), 30–34 diff, link and
+ * change, 10–29 build-stage problems (see {@code BuildException.Reason}; 28 is SIGINT or SIGTERM,
+ * see {@link Interrupts}), 30–34 diff, link and
  * verify problems (see {@code PipelineException.Reason}), 64 usage; with {@code --batch}, 1 when any
  * patch failed (its own code is in the summary).
  */

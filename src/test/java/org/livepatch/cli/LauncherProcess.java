@@ -111,6 +111,20 @@ final class LauncherProcess {
         return pb.start();
     }
 
+    /**
+     * Processes whose working directory is under {@code dir}: what a SIGKILLed run's make (in a
+     * session of its own, so not killed with the JVM) may still be doing in its trees.
+     */
+    static java.util.List<Long> processesWorkingUnder(Path dir) {
+        return ProcessHandle.allProcesses().filter(ph -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(ph.pid()), "cwd")).startsWith(dir) && !isDead(ph.pid());
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }).map(ProcessHandle::pid).toList();
+    }
+
     /** Whether a process is gone (or a zombie: dead, waiting to be reaped). */
     static boolean isDead(long pid) {
         try {

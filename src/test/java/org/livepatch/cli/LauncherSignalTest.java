@@ -108,6 +108,35 @@ class LauncherSignalTest {
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("minixen-extra-version.json"))));
     }
 
+    /**
+     * Ctrl-C twice (the impatient user): the second ends the process at once if the first has not
+     * finished unwinding; either way exit 28 and one line, and the next run finds OUTPUT usable.
+     */
+    @Test
+    void aSecondInterruptAlsoExits28AndTheNextRunSucceeds() throws Exception {
+        runToCompletion(tmp.resolve("warm"), "022", "warm");
+        Path out = tmp.resolve("out");
+        launcher.arm("gcc");
+        Process p = start(out, "022", "run");
+        long gcc = launcher.awaitBlocked("gcc", p);
+        assertNotEquals(-1L, gcc, err("run"));
+        Tools.run(null, "kill", "-INT", Long.toString(p.pid()));
+        Tools.runAllowingFailure(null, "kill", "-INT", Long.toString(p.pid())); // may find it gone already
+        assertEquals(EXIT_INTERRUPTED, p.waitFor(), err("run"));
+        List<String> lines = err("run").lines().toList();
+        assertEquals(1, lines.stream().filter(l -> l.contains("interrupted")).count(), err("run"));
+        assertTrue(lines.get(lines.size() - 1).startsWith("livepatch-build: interrupted (SIGINT)"), err("run"));
+        for (int i = 0; i < 200 && !LauncherProcess.processesWorkingUnder(tmp).isEmpty(); i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), LauncherProcess.processesWorkingUnder(tmp), "make and the compiler stopped");
+
+        launcher.disarm("gcc");
+        runToCompletion(out, "022", "again");
+        assertTrue(Files.isRegularFile(out.resolve("minixen-extra-version.livepatch")));
+        assertFalse(Files.exists(out.resolve(".livepatch-build.lock")));
+    }
+
     @Test
     void whatKilledRunsLeaveIsRemovedByTheNextRun() throws Exception {
         runToCompletion(tmp.resolve("warm"), "022", "warm");
@@ -134,6 +163,12 @@ class LauncherSignalTest {
         Tools.runAllowingFailure(null, "kill", "-KILL", Long.toString(gcc));
         assertTrue(list(out).containsAll(List.of("logs", "work")), "the leftovers to clean: " + list(out));
         launcher.disarm("gcc");
+
+        // The orphaned make notices its compiler is gone and exits; only then is the tree quiet.
+        for (int i = 0; i < 200 && !LauncherProcess.processesWorkingUnder(tmp).isEmpty(); i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), LauncherProcess.processesWorkingUnder(tmp), "the killed runs' programs are gone");
 
         // The same command again: it proves both owners dead, removes their leftovers and builds.
         runToCompletion(out, "027", "again");
