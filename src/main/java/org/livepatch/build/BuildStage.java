@@ -38,7 +38,7 @@ public final class BuildStage {
             // Upstream keeps the config next to the payload; handy to rebuild the same hypervisor.
             Files.write(checked.outputDir().resolve(".config"), checked.config().content());
         } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, checked.outputDir(), "cannot create: " + e.getMessage(), e);
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, checked.outputDir(), "cannot create: " + org.livepatch.io.IoErrors.describe(e), e);
         }
         ReferenceBuild ref = cache.obtain(checked, clock, checked.logDir());
         PatchedBuildResult objects;

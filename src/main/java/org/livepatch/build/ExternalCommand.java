@@ -102,7 +102,7 @@ public record ExternalCommand(List<String> argv, Path workDir, Map<String, Strin
     static String firstError(Path log) {
         List<String> lines;
         try {
-            lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+            lines = readLog(log);
         } catch (IOException e) {
             return "";
         }
@@ -120,10 +120,28 @@ public record ExternalCommand(List<String> argv, Path workDir, Map<String, Strin
         return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
     }
 
+    /**
+     * A build log's lines. gcc writes its diagnostics in the locale's charset, UTF-8 on every
+     * current system (its quotes are U+2018/U+2019); decoded as ISO-8859-1 and printed again as
+     * UTF-8 they came out double-encoded. UTF-8, with bytes that are not UTF-8 (a C locale's
+     * odd output, a binary dumped by a tool) shown as U+FFFD instead of failing the read.
+     */
+    static List<String> readLog(Path log) throws IOException {
+        return new String(Files.readAllBytes(log), StandardCharsets.UTF_8).lines().toList();
+    }
+
+    /**
+     * Stops every program still running (their whole process groups) at once: for the last
+     * resort of an interrupt, when the thread that started them does not unwind in time.
+     */
+    public static void stopAll() {
+        RUNNING.forEach(ExternalCommand::killTree);
+    }
+
     /** The last {@code n} lines of a log, for an error message that points at the cause. */
     static String tail(Path log, int n) {
         try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+            List<String> lines = readLog(log);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
         } catch (IOException e) {
             return "";

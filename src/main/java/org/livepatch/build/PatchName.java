@@ -21,6 +21,25 @@ public final class PatchName {
         return of(patchFile.getFileName().toString());
     }
 
+    /**
+     * Refuses, before any work, a patch file whose name gives no usable payload name: one that
+     * comes out empty ({@code .patch}: the extension is all there is) or without a single ASCII
+     * letter or digit ({@code ü.diff} gives {@code -}). Non-ASCII letters are not transliterated
+     * (ü is not u everywhere: ü to ue in German): like every other character outside the set,
+     * each becomes '-', as in upstream's rule, so existing scripts find the same names.
+     */
+    public static String check(Path patchFile) throws BuildException {
+        Path fileName = patchFile.getFileName();
+        String name = fileName == null ? "" : of(fileName.toString());
+        if (name.chars().noneMatch(c -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+            throw new BuildException(BuildException.Reason.BAD_PATCH, patchFile,
+                    "the payload is named after the patch file, and this name gives "
+                            + (name.isEmpty() ? "an empty name" : "'" + name + "'")
+                            + ": rename the patch so its name (without .patch/.diff) has an ASCII letter or digit");
+        }
+        return name;
+    }
+
     public static String of(String fileName) {
         String name = fileName;
         if (name.contains(".patch") || name.contains(".diff")) {

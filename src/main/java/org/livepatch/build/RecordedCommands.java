@@ -77,7 +77,9 @@ public record RecordedCommands(List<Step> commands, Set<String> writes) {
             String tmp = dotName(o, ".tmp");
             writes.add(o);
             writes.add(dotName(o, ".d"));
-            writes.add(dotName(o, ".cmd"));
+            // Not .<obj>.cmd: make's if_changed writes it after the command, the command itself
+            // never does. It stays as the reference recorded it, which is exactly what was run
+            // here, and the report reads from it how the object was compiled.
             if (shell.endsWith(" -o " + tmp + " -MQ " + o)) {
                 // ENFORCE_UNIQUE_SYMBOLS: the compile wrote .<obj>.tmp; Xen then renames the FILE
                 // symbol to the source's path below xen/ (realpath, so links name their target).

@@ -14,6 +14,8 @@ import org.livepatch.elf.Bytes;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.Section;
+import org.livepatch.io.IoErrors;
+import org.livepatch.io.ScratchDir;
 
 /**
  * Every check that can fail before a build starts, in upstream's order where it has one
@@ -21,11 +23,19 @@ import org.livepatch.elf.Section;
  * cheapest first. A request that passes cannot fail for a reason we could have seen up front.
  */
 public final class RequestChecks {
+    /** {@code $LPB_CACHE/tmp/patch-check-*}: where the patch's dry run happens. */
+    public static final String PATCH_CHECK_PREFIX = "patch-check-";
+
     private RequestChecks() {}
 
     public static CheckedRequest check(BuildRequest r) throws BuildException, InterruptedException {
         if (r.jobs() < 1) {
             throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
+        }
+        if (r.patch() != null) {
+            // Before anything else: the name decides OUTPUT's file names, and a name that comes
+            // out empty would only be refused by the link, after a whole build.
+            PatchName.check(r.patch());
         }
         Path src = checkSource(r.srcDir());
         XenConfig config = XenConfig.read(r.config());
@@ -189,6 +199,13 @@ public final class RequestChecks {
         if (isInside(ws.root().toAbsolutePath().normalize(), src)) {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, ws.root(), "cache directory is inside the source tree, which is never written");
         }
+        try {
+            // What a run on this OUTPUT that died (SIGKILL, a crash) left behind; see OutputClaim.
+            OutputClaim.sweepAbandoned(out);
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
+                    "cannot remove what a dead run left here: " + IoErrors.describe(e), e);
+        }
         boolean exists = Files.exists(out, LinkOption.NOFOLLOW_LINKS);
         if (r.skip() == SkipStage.BUILD) {
             if (!Files.isDirectory(out.resolve(PatchedBuild.ORIGINAL_DIR)) || !Files.isDirectory(out.resolve(PatchedBuild.PATCHED_DIR))) {
@@ -236,10 +253,15 @@ public final class RequestChecks {
      */
     private static void dryRun(SourcePatch patch, Path src, Workspace ws, Toolchain tools, Map<String, String> env)
             throws BuildException, InterruptedException {
-        Path scratch = null;
+        Path tmp = ws.root().resolve("tmp");
         try {
-            Files.createDirectories(ws.root().resolve("tmp"));
-            scratch = Files.createTempDirectory(ws.root().resolve("tmp"), "patch-check-");
+            // Scratch directories of runs that died before removing theirs (see ScratchDir).
+            ScratchDir.sweep(tmp, PATCH_CHECK_PREFIX);
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.WORKSPACE, tmp, "cannot clean up after a dead run: " + IoErrors.describe(e), e);
+        }
+        try (ScratchDir sd = ScratchDir.create(tmp, PATCH_CHECK_PREFIX)) {
+            Path scratch = sd.dir();
             for (FileChange c : patch.changes()) {
                 if (c.oldPath() != null) {
                     Path from = src.resolve(c.oldPath()).normalize();
@@ -264,15 +286,7 @@ public final class RequestChecks {
                         "patch does not apply with zero fuzz: " + why);
             }
         } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.WORKSPACE, ws.root(), "cannot check the patch: " + e.getMessage(), e);
-        } finally {
-            if (scratch != null) {
-                try {
-                    ReferenceCache.deleteTree(scratch);
-                } catch (IOException ignored) {
-                    // a leftover scratch directory in the cache is harmless
-                }
-            }
+            throw new BuildException(BuildException.Reason.WORKSPACE, ws.root(), "cannot check the patch: " + IoErrors.describe(e), e);
         }
     }
 }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code livepatch-build}: the options of Xen's livepatch-build-tools script, with the same
  * meaning, driving {@link LivepatchPipeline}. Exit codes: 0 payload written, 3 no functional
- * change, 10–29 build-stage problems (see {@code BuildException.Reason}), 30–34 diff, link and
+ * change, 10–29 build-stage problems (see {@code BuildException.Reason}; 28 is SIGINT or SIGTERM,
+ * see {@link Interrupts}), 30–34 diff, link and
  * verify problems (see {@code PipelineException.Reason}), 64 usage; with {@code --batch}, 1 when any
  * patch failed (its own code is in the summary).
  */
@@ -84,11 +85,37 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     public static final int EXIT_BATCH_FAILED = 1;
 
     public static void main(String[] args) {
+        Interrupts.install(Thread.currentThread(), "livepatch-build", System.err);
         System.exit(CommandRunner.run(new LivepatchBuildCommand(), args));
     }
 
+    /**
+     * Runs the build; after SIGINT or SIGTERM (see {@link Interrupts}) whatever the unwinding
+     * threw, and even a run that completed meanwhile, ends in exit 28 and one line that says
+     * whether the payload was published.
+     */
     @Override
     public Integer call() throws InterruptedException {
+        Integer code;
+        try {
+            code = build();
+        } catch (InterruptedException | RuntimeException e) {
+            if (Interrupts.received() == null) {
+                throw e;
+            }
+            throw interrupted(batch != null ? "the patches finished before it are kept" : "nothing was published");
+        }
+        if (Interrupts.received() != null) {
+            throw interrupted(batch != null ? "the patches finished before it are kept" : "the run had completed: its output is kept");
+        }
+        return code;
+    }
+
+    private static CommandRunner.UserError interrupted(String what) {
+        return new CommandRunner.UserError(BuildException.Reason.INTERRUPTED.exitCode(), Interrupts.message(Interrupts.received(), what));
+    }
+
+    private Integer build() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         if ((patch == null) == (batch == null)) {
             throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE,
@@ -126,6 +153,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     /** Stage progress on stderr: the stage, its object count and elapsed time. */
     private static Progress progress(PrintWriter err) {
         return e -> {
+            Interrupts.during(e.stage());
             if (e.phase() == StageEvent.Phase.NOTICE) {
                 err.println("livepatch-build: " + e.detail());
             } else if (e.phase() == StageEvent.Phase.FINISHED) {

@@ -17,6 +17,7 @@ import org.livepatch.build.BuildStage;
 import org.livepatch.build.CheckedRequest;
 import org.livepatch.build.NewObject;
 import org.livepatch.build.ObjectPair;
+import org.livepatch.build.OutputClaim;
 import org.livepatch.build.PatchedBuild;
 import org.livepatch.build.Progress;
 import org.livepatch.build.ReferenceCache;
@@ -35,6 +36,8 @@ import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfFormatException;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.io.AtomicFile;
+import org.livepatch.io.IoErrors;
+import org.livepatch.io.PairedPublish;
 import org.livepatch.io.Json;
 import org.livepatch.link.BuildIdNote;
 import org.livepatch.link.LinkException;
@@ -64,7 +67,38 @@ public final class LivepatchPipeline {
         clock.start(BuildStage.STAGE_CHECK, 0, null);
         CheckedRequest checked = RequestChecks.check(request);
         clock.finish(0, null);
-        return run(checked, new ReferenceCache(checked.workspace()), clock);
+        OutputClaim claim = OutputClaim.take(checked.outputDir(), checked.patchName());
+        try {
+            PipelineResult r = run(checked, new ReferenceCache(checked.workspace()), clock);
+            release(claim);
+            return r;
+        } catch (BuildException | PipelineException | InterruptedException | RuntimeException | Error e) {
+            if (OutputClaim.isInterruption(e)) {
+                // Ctrl-C, SIGTERM: the user stopped the run, so what it wrote is worth nothing;
+                // OUTPUT is left as it was found, ready for the same -o again.
+                try {
+                    claim.abandon();
+                } catch (IOException ignored) {
+                    // The lock file stays; the next run on OUTPUT removes what is left.
+                }
+            } else {
+                // An ordinary failure keeps its logs for the user to read.
+                try {
+                    claim.release();
+                } catch (IOException ignored) {
+                    // The run's own error is the one to report.
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static void release(OutputClaim claim) throws PipelineException {
+        try {
+            claim.release();
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.OUTPUT, IoErrors.describe(e), e);
+        }
     }
 
     /** Runs a checked request with a given cache (batch mode shares one across patches). */
@@ -200,14 +234,8 @@ public final class LivepatchPipeline {
         }
         clock.finish(1, null);
 
-        // --- publish -------------------------------------------------------------------------
+        // --- publish: the report and the payload together or not at all (see PairedPublish) ---
         Path payloadFile = checked.payloadFile();
-        try {
-            payload.writeTo(payloadFile);
-            payloadFile.toFile().setExecutable(true, false);
-        } catch (IOException e) {
-            throw new PipelineException(PipelineException.Reason.OUTPUT, payloadFile + ": " + e.getMessage(), e);
-        }
         List<PatchedFunction> functions = new ArrayList<>();
         for (PatchFunction f : outcome.payload().funcs()) {
             String bare = f.name() == null ? "?" : f.name().substring(f.name().indexOf('#') + 1);
@@ -217,7 +245,13 @@ public final class LivepatchPipeline {
         Path reportFile = checked.outputDir().resolve(checked.patchName() + ".json");
         PipelineResult result = new PipelineResult(payloadFile, buildId, payload.depends().hex(), payload.xenDepends().hex(),
                 functions, newFunctions, changedObjects, clock.times(), reportFile);
-        writeLog(reportFile, Json.write(report(checked, result, xenSyms, compileCommands(built), packages)));
+        byte[] reportBytes = Json.write(report(checked, result, xenSyms, compileCommands(built), packages)).getBytes(StandardCharsets.UTF_8);
+        try {
+            PairedPublish.publish(checked.outputDir(), reportFile.getFileName().toString(), reportBytes,
+                    payloadFile.getFileName().toString(), payload.bytes().toArray());
+        } catch (IOException e) {
+            throw new PipelineException(PipelineException.Reason.OUTPUT, "cannot publish " + payloadFile + ": " + IoErrors.describe(e), e);
+        }
         return result;
     }
 
@@ -305,7 +339,7 @@ public final class LivepatchPipeline {
             Files.createDirectories(file.getParent());
             AtomicFile.write(file, bytes);
         } catch (IOException e) {
-            throw new PipelineException(PipelineException.Reason.OUTPUT, file + ": " + e.getMessage(), e);
+            throw new PipelineException(PipelineException.Reason.OUTPUT, "cannot write " + file + ": " + IoErrors.describe(e), e);
         }
     }
 

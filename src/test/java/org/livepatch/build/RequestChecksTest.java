@@ -49,6 +49,17 @@ class RequestChecksTest {
     }
 
     @Test
+    void aPatchFileNameThatGivesNoPayloadNameIsRefusedBeforeAnything() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("patches"));
+        Path patch = Files.copy(BuildFixtures.patch("minixen-extra-version.patch"), dir.resolve(".patch"));
+        BuildException e = refused(ok().patch(patch).build(), BuildException.Reason.BAD_PATCH);
+        assertEquals(19, e.exitCode());
+        assertTrue(e.getMessage().startsWith(patch + ": ") && e.getMessage().contains("an empty name"), e.getMessage());
+        Path dashes = Files.copy(BuildFixtures.patch("minixen-extra-version.patch"), dir.resolve("+.diff"));
+        assertTrue(refused(ok().patch(dashes).build(), BuildException.Reason.BAD_PATCH).getMessage().contains("gives '-'"));
+    }
+
+    @Test
     void validRequestPassesAndDerivesTheNames() throws Exception {
         CheckedRequest c = RequestChecks.check(ok().build());
         assertEquals("minixen-extra-version", c.patchName());

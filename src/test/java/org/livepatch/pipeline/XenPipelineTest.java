@@ -101,6 +101,19 @@ class XenPipelineTest {
         assertTrue(fast.stream().anyMatch(s -> s.startsWith("copy-reference:STARTED:") && s.endsWith("(hard links)")), fast.toString());
         assertEquals(-1L, Files.mismatch(r1.payload(), r2.payload()), "same payload, byte for byte, from both paths");
         assertEquals(Set.of("do_xen_version", "compat_xen_version"), names(r1));
+        // The report says how each changed object was compiled on the warm path too (replayed
+        // commands), and the same as make says it did: the command Xen recorded, which make reruns.
+        String fastCommands = compileCommands(r1);
+        assertTrue(fastCommands.contains("\"common/kernel.o\": \"gcc ") && fastCommands.contains("\"common/compat/kernel.o\": \"gcc "),
+                fastCommands);
+        assertEquals(compileCommands(r2), fastCommands);
+    }
+
+    /** The toolchain.compile_commands object of a run's JSON report, as text. */
+    private static String compileCommands(PipelineResult r) throws Exception {
+        String json = Files.readString(r.report());
+        int start = json.indexOf("\"compile_commands\": {");
+        return json.substring(start, json.indexOf('}', start) + 1);
     }
 
     @Test
