@@ -101,7 +101,7 @@ class LauncherSignalTest {
         launcher.disarm("gcc");
         runToCompletion(out, "022", "again");
         assertEquals(Set.of(".config", "logs", "original", "patched", "xen-syms", "objects",
-                "minixen-extra-version.livepatch", "minixen-extra-version.json"), Set.copyOf(list(out)));
+                "minixen-extra-version.livepatch", "minixen-extra-version.json", "build-record.txt"), Set.copyOf(list(out)));
         assertTrue(list(cache.resolve("refs")).stream().noneMatch(n -> n.startsWith(".tmp-")), "no half reference: " + list(cache.resolve("refs")));
         // Modes come from the umask (022 here), as for any file a build writes: 0644, not executable.
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("minixen-extra-version.livepatch"))));
@@ -174,7 +174,7 @@ class LauncherSignalTest {
         runToCompletion(out, "027", "again");
         assertEquals(List.of(), list(cache.resolve("tmp")), "the dead runs' scratch removed");
         assertEquals(Set.of(".config", "logs", "original", "patched", "xen-syms", "objects",
-                "minixen-extra-version.livepatch", "minixen-extra-version.json"), Set.copyOf(list(out)));
+                "minixen-extra-version.livepatch", "minixen-extra-version.json", "build-record.txt"), Set.copyOf(list(out)));
         // And the modes follow this run's umask, 027.
         assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("minixen-extra-version.livepatch"))));
         assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("minixen-extra-version.json"))));

@@ -94,7 +94,11 @@ class EveryRejectReasonTest {
         b.addSymbol("endbr_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, OLD_ENDBR, 16);
         b.addSymbol("old_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, OLD, 16);
         b.addSymbol("printk", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, PRINTK, 16);
-        return b.toBytes();
+        // Marked ET_EXEC, as the real xen-syms is: its symbol values are addresses, which the
+        // reader refuses in a relocatable object (there they are section offsets).
+        byte[] linked = b.toBytes();
+        linked[16] = (byte) Elf.ET_EXEC;
+        return linked;
     }
 
     private static Bytes note(byte[] id, int type) {
