@@ -120,7 +120,7 @@ final class LineNumberProof {
      */
     private String printkLineArgument(Unit u, List<X86Insn> insns, int k) {
         Section s = u.section();
-        Set<Long> entries = entryPoints(s, u, insns);
+        Set<Long> entries = externalEntryPoints(s);
         if (entries == null) {
             return null;
         }
@@ -128,6 +128,7 @@ final class LineNumberProof {
         for (Relocation r : side.index.relocations(s, u.start(), u.end())) {
             relocs.put(r.offset(), r);
         }
+        Map<Long, List<Integer>> local = localPredecessors(insns, relocs, s.data());
         X86Insn load = insns.get(k);
         if (relocs.containsKey(load.offset() + load.immAt())) {
             return null; // an address, not a number
@@ -143,12 +144,12 @@ final class LineNumberProof {
         while (c < insns.size() && !insns.get(c).isCallRel32()) {
             X86Insn i = insns.get(c);
             List<Integer> named = i.registersNamed();
-            if (named == null || named.contains(reg) || entries.contains(i.offset())) {
+            if (named == null || named.contains(reg) || entries.contains(i.offset()) || local.containsKey(i.offset())) {
                 return null;
             }
             c++;
         }
-        if (c >= insns.size() || entries.contains(insns.get(c).offset())) {
+        if (c >= insns.size() || entries.contains(insns.get(c).offset()) || local.containsKey(insns.get(c).offset())) {
             return null;
         }
         X86Insn call = insns.get(c);
@@ -157,14 +158,10 @@ final class LineNumberProof {
                 || !PRINTK_FAMILY.contains(st.symbol().name())) {
             return null;
         }
-        // Backward from the load while the code can only be entered from above: the earliest
-        // instruction whose effects certainly reach the call.
-        int first = k;
-        while (first > 0 && !entries.contains(insns.get(first).offset()) && insns.get(first - 1).registersNamed() != null) {
-            first--;
-        }
-        String format = stringLoadedInto(X86Insn.RDI, insns, first, c, relocs, s);
-        String file = stringLoadedInto(fileReg, insns, first, c, relocs, s);
+        // What the format and the file argument hold at the call, over every path that reaches it.
+        RegisterStrings flow = new RegisterStrings(insns, relocs, entries, local, side.index, s);
+        String format = flow.before(X86Insn.RDI, c);
+        String file = flow.before(fileReg, c);
         if (format == null || file == null || !SOURCE_FILE.matcher(file).matches()) {
             return null;
         }
@@ -190,30 +187,22 @@ final class LineNumberProof {
         return -1;
     }
 
-    /**
-     * The string literal whose address the last write to {@code reg} in {@code [from, to)} loads,
-     * or null when that write is anything else or there is none.
-     */
-    private String stringLoadedInto(int reg, List<X86Insn> insns, int from, int to, Map<Long, Relocation> relocs, Section s) {
-        for (int i = to - 1; i >= from; i--) {
+    /** For each in-section branch target, the branches (instruction indexes) that go there. */
+    private static Map<Long, List<Integer>> localPredecessors(List<X86Insn> insns, Map<Long, Relocation> relocs, Bytes code) {
+        Map<Long, List<Integer>> m = new HashMap<>();
+        for (int i = 0; i < insns.size(); i++) {
             X86Insn x = insns.get(i);
-            if (x.registerWritten() != reg) {
+            if (x.isCall() || relocs.containsKey(x.offset() + x.immAt())) {
                 continue;
             }
-            Relocation r;
-            if (x.isRipRelativeLea() && (x.rex() & 8) != 0) {
-                r = relocs.get(x.offset() + x.length() - 4);
-            } else if (x.isMovImm32ToReg()) {
-                r = relocs.get(x.offset() + x.immAt());
-            } else {
-                return null;
+            // A branch whose displacement carries a relocation goes where the relocation says
+            // (an external entry point); its field holds a placeholder, not a distance.
+            long t = x.localBranchTarget(code);
+            if (t >= 0) {
+                m.computeIfAbsent(t, k -> new ArrayList<>()).add(i);
             }
-            if (r == null) {
-                return null;
-            }
-            return side.index.resolve(s, r) instanceof Target.StringTarget st ? st.text() : null;
         }
-        return null;
+        return m;
     }
 
     /**
@@ -275,25 +264,18 @@ final class LineNumberProof {
     }
 
     /**
-     * Every offset of {@code s} where execution may arrive other than by falling through from the
-     * previous instruction: targets of the function's own branches, and every place a relocation
-     * anywhere in the object points at (calls and jumps from other sections, exception-table
-     * continuations, alternatives, bug frames). Null when a relocation points into the section
-     * in a way whose target cannot be computed exactly (a PC-relative word in data that is not a
-     * special table): then no landing point can be ruled out.
+     * Every offset of {@code s} where execution may arrive from outside the function's own
+     * decoded branches: every place a relocation anywhere in the object points at (calls and
+     * jumps from other sections such as the cold part, exception-table continuations,
+     * alternatives, bug frames). Null when a relocation points into the section in a way whose
+     * target cannot be computed exactly (a PC-relative word in data that is not a special
+     * table, as a jump table would be): then no landing point can be ruled out.
      */
-    private Set<Long> entryPoints(Section s, Unit u, List<X86Insn> insns) {
+    private Set<Long> externalEntryPoints(Section s) {
         if (entryPoints.containsKey(s)) {
             return entryPoints.get(s);
         }
         Set<Long> e = new HashSet<>();
-        Bytes code = s.data();
-        for (X86Insn i : insns) {
-            long t = i.localBranchTarget(code);
-            if (t >= 0) {
-                e.add(t);
-            }
-        }
         Set<Relocation> inTables = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (SpecialTable t : side.tables) {
             for (SpecialTable.Entry en : t.entries) {

@@ -136,6 +136,94 @@ record X86Insn(long offset, int length, int opcode, int rex, int modrm, int sib,
         };
     }
 
+    private static final int CALLER_SAVED = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11);
+
+    /** True for {@code call rel32} and {@code call *r/m}: the callee may change every caller-saved register. */
+    boolean isCall() {
+        return opcode == 0xe8 || (opcode == 0xff && modrm >= 0 && ((modrm >> 3) & 7) == 2);
+    }
+
+    /**
+     * False when execution never continues with the next instruction: unconditional jumps,
+     * returns, {@code ud2} (a BUG; a WARN's resumption point is a bug-frame landing point) and
+     * {@code hlt}.
+     */
+    boolean fallsThrough() {
+        return !(opcode == 0xe9 || opcode == 0xeb || opcode == 0xc3 || opcode == 0xc2 || opcode == 0xcb || opcode == 0xca
+                || opcode == 0xcf || opcode == 0x0f0b || opcode == 0xf4
+                || (opcode == 0xff && modrm >= 0 && (((modrm >> 3) & 7) == 4 || ((modrm >> 3) & 7) == 5)));
+    }
+
+    /**
+     * The general registers this instruction may write, as a bit mask (bit n for register n),
+     * erring towards too many: every register a ModRM names, unless the opcode is one known to
+     * only read them, plus the implicit ones (calls, multiply/divide, cpuid, string operations,
+     * pop, leave...).
+     */
+    int mayWrite() {
+        if (isCall()) {
+            return CALLER_SAVED;
+        }
+        int m = 0;
+        boolean readsOnly = switch (opcode) {
+            case 0x38, 0x39, 0x3a, 0x3b, 0x84, 0x85, 0x0f1f, 0x0f18, 0x0f0d, 0x0fa3 -> true;
+            case 0x80, 0x81, 0x83 -> ((modrm >> 3) & 7) == 7; // cmp $imm
+            case 0xf6, 0xf7 -> ((modrm >> 3) & 7) <= 1; // test $imm
+            case 0x0fba -> ((modrm >> 3) & 7) == 4; // bt $imm
+            default -> false;
+        };
+        if (modrm >= 0 && !readsOnly) {
+            m |= 1 << regField();
+            if (registerForm()) {
+                m |= 1 << rmField();
+            }
+        }
+        if (opcode == 0x88 || opcode == 0x89 || opcode == 0xc6 || opcode == 0xc7) {
+            m = registerForm() ? 1 << rmField() : 0; // mov to r/m: the reg field is the source
+        }
+        int ax = 1, cx = 1 << 1, dx = 1 << 2, bx = 1 << 3, sp = 1 << 4, bp = 1 << 5, si = 1 << 6, di = 1 << 7, r11 = 1 << 11;
+        if ((opcode == 0xf6 || opcode == 0xf7) && ((modrm >> 3) & 7) >= 4) {
+            m |= ax | dx;
+        }
+        if (opcode >= 0xb0 && opcode <= 0xbf) {
+            m |= 1 << opcodeRegister();
+        }
+        if (opcode >= 0x50 && opcode <= 0x5f) {
+            m |= sp | (opcode >= 0x58 ? 1 << opcodeRegister() : 0);
+        }
+        if (opcode >= 0x90 && opcode <= 0x97) {
+            m |= ax | (1 << opcodeRegister());
+        }
+        m |= switch (opcode) {
+            case 0x0fa2 -> ax | bx | cx | dx; // cpuid
+            case 0x0f31, 0x0f32, 0x0f33 -> ax | dx; // rdtsc, rdmsr, rdpmc
+            case 0x0f05 -> cx | r11; // syscall
+            case 0x0f01 -> ax | cx | dx; // xgetbv, rdtscp, rdpkru...
+            case 0x0fb0, 0x0fb1 -> ax; // cmpxchg
+            case 0x0fc7 -> ax | dx; // cmpxchg8b/16b
+            case 0x98, 0x99 -> ax | dx; // cbw/cwd families
+            case 0xc8, 0xc9 -> bp | sp; // enter, leave
+            case 0x9c, 0x9d, 0x68, 0x6a, 0x8f -> sp;
+            case 0xd7, 0xe4, 0xe5, 0xec, 0xed -> ax;
+            case 0xe0, 0xe1, 0xe2 -> cx;
+            case 0x6c, 0x6d, 0x6e, 0x6f, 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf -> ax | cx | si | di;
+            default -> 0;
+        };
+        return m;
+    }
+
+    /** For a 64-bit register-to-register {@code mov}, the source register; -1 for anything else. */
+    int registerCopied() {
+        if ((rex & 8) == 0 || !registerForm()) {
+            return -1;
+        }
+        return switch (opcode) {
+            case 0x89 -> regField();
+            case 0x8b -> rmField();
+            default -> -1;
+        };
+    }
+
     /**
      * The in-section target of a relative branch whose displacement the assembler resolved
      * (no relocation on it), or -1. Calls and jumps that leave the section carry a relocation
