@@ -139,9 +139,11 @@ final class LineNumberProof {
             return null; // the line follows the file name, so it is at least the third argument
         }
         int fileReg = X86Insn.ARGUMENT_REGISTERS[arg - 1];
-        // Forward to the call: plain moves that leave the line register alone, no landing points.
+        // Forward to the call (or tail call: a jmp with a relocation, as gcc emits for a printk
+        // that ends a function): plain moves that leave the line register alone, no landing points.
         int c = k + 1;
-        while (c < insns.size() && !insns.get(c).isCallRel32()) {
+        while (c < insns.size() && !insns.get(c).isCallRel32()
+                && !(insns.get(c).opcode() == 0xe9 && relocs.containsKey(insns.get(c).offset() + 1))) {
             X86Insn i = insns.get(c);
             List<Integer> named = i.registersNamed();
             if (named == null || named.contains(reg) || entries.contains(i.offset()) || local.containsKey(i.offset())) {
