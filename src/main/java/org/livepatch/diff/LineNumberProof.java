@@ -140,18 +140,39 @@ final class LineNumberProof {
         }
         int fileReg = X86Insn.ARGUMENT_REGISTERS[arg - 1];
         // Forward to the call (or tail call: a jmp with a relocation, as gcc emits for a printk
-        // that ends a function): plain moves that leave the line register alone, no landing points.
+        // that ends a function), following unconditional jumps inside the function (gcc merges
+        // the tails of several messages that differ only in their line): only plain moves that
+        // leave the line register alone on the way. Other paths may join this one; they do not
+        // change where this constant goes. The format and file are checked on every path below.
+        Map<Long, Integer> at = new HashMap<>();
+        for (int i = 0; i < insns.size(); i++) {
+            at.put(insns.get(i).offset(), i);
+        }
+        Set<Integer> seen = new HashSet<>();
         int c = k + 1;
-        while (c < insns.size() && !insns.get(c).isCallRel32()
-                && !(insns.get(c).opcode() == 0xe9 && relocs.containsKey(insns.get(c).offset() + 1))) {
+        boolean found = false;
+        while (c < insns.size() && seen.add(c)) {
             X86Insn i = insns.get(c);
+            boolean relocated = relocs.containsKey(i.offset() + i.immAt());
+            if (i.isCallRel32() || (i.opcode() == 0xe9 && relocated)) {
+                found = true;
+                break;
+            }
+            if ((i.opcode() == 0xe9 || i.opcode() == 0xeb) && !relocated) {
+                Integer t = at.get(i.localBranchTarget(s.data()));
+                if (t == null) {
+                    return null;
+                }
+                c = t;
+                continue;
+            }
             List<Integer> named = i.registersNamed();
-            if (named == null || named.contains(reg) || entries.contains(i.offset()) || local.containsKey(i.offset())) {
+            if (named == null || named.contains(reg)) {
                 return null;
             }
             c++;
         }
-        if (c >= insns.size() || entries.contains(insns.get(c).offset()) || local.containsKey(insns.get(c).offset())) {
+        if (!found) {
             return null;
         }
         X86Insn call = insns.get(c);
