@@ -28,11 +28,11 @@ import org.livepatch.verify.PayloadFile;
  *
  * <p>The expected sets come from disassembling the original and patched objects (objdump -dr of
  * every .text.* section, and readelf -r of .rela.bug_frames.* decoded by hand), not from this
- * tool: for 0004 (XSA-480's p2m fix, 5 lines added in p2m_free_ptp), p2m_free_ptp and
+ * tool: for 0004 (XSA-480, p2m: 5 lines added in p2m_free_ptp), p2m_free_ptp and
  * p2m_change_altp2m_gfn differ in many instructions; change_type_range, set_typed_p2m_entry,
  * p2m_add_page and p2m_altp2m_get_or_propagate differ only in the {@code mov $line,%edx} of
  * domain_crash()'s printk (e.g. 0x380 -> 0x385), and p2m_change_type_one only in the line bits
- * of its bug frame (795 -> 800). For 0053 (PoD special pages, both hunks in
+ * of its bug frame (795 -> 800). For 0053 (XSA-507, PoD special pages, both hunks in
  * p2m_pod_decrease_reservation), p2m_pod_zero_check (two domain_crash lines, one reached through
  * a jump to a shared printk tail), p2m_pod_zero_check_superpage, p2m_pod_demand_populate and
  * guest_physmap_mark_populate_on_demand change only in such immediates and bug-frame lines.
