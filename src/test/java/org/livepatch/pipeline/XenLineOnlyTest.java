@@ -36,6 +36,8 @@ import org.livepatch.verify.PayloadFile;
  * p2m_pod_decrease_reservation), p2m_pod_zero_check (two domain_crash lines, one reached through
  * a jump to a shared printk tail), p2m_pod_zero_check_superpage, p2m_pod_demand_populate and
  * guest_physmap_mark_populate_on_demand change only in such immediates and bug-frame lines.
+ * Before line-only detection the pipeline patched 6 functions for 0004, 5 for 0053 and 6 for
+ * 0002, and built a payload for 0037.
  */
 @Tag("xen")
 class XenLineOnlyTest {
@@ -94,8 +96,34 @@ class XenLineOnlyTest {
     }
 
     @Test
+    void shadowFixPatchesTheTracingFunctionOfEachPagingLevelOnly(@TempDir Path tmp) throws Exception {
+        // 0002 (XSA-477) changes trace_emulate_write_val in shadow/multi.c, compiled three times
+        // (guest_2/3/4.o). objdump: trace_emulate_write_val differs in each; sh_make_shadow only in
+        // a domain_crash line (0x314 -> 0x30c in guest_2); readelf -r .rela.bug_frames.*: the
+        // sh_destroy_*_shadow, sh_detach_old_tables and sh_clear_shadow_entry frames only in lines.
+        // The fix also removes 8 lines of shadow/private.h above an inline function with a BUG
+        // (line 619 -> 611), so set.o and common.o, rebuilt for the header, differ only in the
+        // frames of the functions that inline it.
+        PipelineResult r = LivepatchPipeline.run(request(XenFixes.patch("0002"), tmp.resolve("out")), Progress.NONE);
+        assertEquals(Set.of("arch/x86/mm/shadow/guest_2.c#trace_emulate_write_val", "arch/x86/mm/shadow/guest_3.c#trace_emulate_write_val",
+                "arch/x86/mm/shadow/guest_4.c#trace_emulate_write_val"), patched(r));
+        Set<String> lines = r.lineOnly().stream().map(f -> f.object().replaceAll(".*/", "") + ":" + f.name()).collect(Collectors.toSet());
+        assertEquals(Set.of(
+                "guest_2.o:sh_make_shadow", "guest_2.o:sh_detach_old_tables__guest_2", "guest_2.o:sh_destroy_l2_shadow__guest_2",
+                "guest_2.o:sh_clear_shadow_entry__guest_2",
+                "guest_3.o:sh_make_shadow", "guest_3.o:sh_detach_old_tables__guest_3", "guest_3.o:sh_destroy_l2_shadow__guest_3",
+                "guest_3.o:sh_clear_shadow_entry__guest_3",
+                "guest_4.o:sh_make_shadow", "guest_4.o:sh_detach_old_tables__guest_4", "guest_4.o:sh_destroy_l2_shadow__guest_4",
+                "guest_4.o:sh_destroy_l3_shadow__guest_4", "guest_4.o:sh_destroy_l4_shadow__guest_4", "guest_4.o:sh_clear_shadow_entry__guest_4",
+                "set.o:shadow_set_l2e", "set.o:shadow_set_l3e", "set.o:shadow_set_l4e",
+                "common.o:sh_set_toplevel_shadow", "common.o:sh_unpin", "common.o:shadow_put_top_level"),
+                lines);
+        loads(r);
+    }
+
+    @Test
     void fixAddingAPerCpuVariableIsRefusedNamingIt(@TempDir Path tmp) throws Exception {
-        // 0037 (x86/mm: accurately track which vCPU page tables are loaded) adds
+        // 0037 (XSA-494, x86/mm: accurately track which vCPU page tables are loaded) adds
         // DEFINE_PER_CPU(struct vcpu *, pgtable_vcpu) to arch/x86/flushtlb.c.
         BuildRequest req = request(XenFixes.patch("0037"), tmp.resolve("out"));
         PipelineException e = assertThrows(PipelineException.class, () -> LivepatchPipeline.run(req, Progress.NONE));
