@@ -51,6 +51,7 @@ final class LineNumberProof {
 
     private final DiffSide side;
     private final Map<Section, Set<Long>> entryPoints = new IdentityHashMap<>();
+    private final Map<Section, Set<Long>> patchedAtBoot = new IdentityHashMap<>();
 
     LineNumberProof(DiffSide side) {
         this.side = side;
@@ -124,13 +125,15 @@ final class LineNumberProof {
         if (entries == null) {
             return null;
         }
+        // Bytes alternatives rewrite at boot: what runs there is not what was decoded.
+        Set<Long> boot = patchedAtBoot.getOrDefault(s, Set.of());
         Map<Long, Relocation> relocs = new HashMap<>();
         for (Relocation r : side.index.relocations(s, u.start(), u.end())) {
             relocs.put(r.offset(), r);
         }
         Map<Long, List<Integer>> local = localPredecessors(insns, relocs, s.data());
         X86Insn load = insns.get(k);
-        if (relocs.containsKey(load.offset() + load.immAt())) {
+        if (relocs.containsKey(load.offset() + load.immAt()) || touches(load, boot)) {
             return null; // an address, not a number
         }
         int reg = load.opcodeRegister();
@@ -153,6 +156,9 @@ final class LineNumberProof {
         boolean found = false;
         while (c < insns.size() && seen.add(c)) {
             X86Insn i = insns.get(c);
+            if (touches(i, boot)) {
+                return null;
+            }
             boolean relocated = relocs.containsKey(i.offset() + i.immAt());
             if (i.isCallRel32() || (i.opcode() == 0xe9 && relocated)) {
                 found = true;
@@ -182,7 +188,7 @@ final class LineNumberProof {
             return null;
         }
         // What the format and the file argument hold at the call, over every path that reaches it.
-        RegisterStrings flow = new RegisterStrings(insns, relocs, entries, local, side.index, s);
+        RegisterStrings flow = new RegisterStrings(insns, relocs, entries, boot, local, side.index, s);
         String format = flow.before(X86Insn.RDI, c);
         String file = flow.before(fileReg, c);
         if (format == null || file == null || !SOURCE_FILE.matcher(file).matches()) {
@@ -208,6 +214,15 @@ final class LineNumberProof {
             }
         }
         return -1;
+    }
+
+    private static boolean touches(X86Insn i, Set<Long> bytes) {
+        for (long b = i.offset(); b < i.end(); b++) {
+            if (bytes.contains(b)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** For each in-section branch target, the branches (instruction indexes) that go there. */
@@ -315,8 +330,10 @@ final class LineNumberProof {
                         // Code patched at boot: every byte of the original instructions counts,
                         // since what runs there is not what was decoded.
                         int origLen = t.section.data().u8((int) en.start() + 10);
-                        for (int b = 1; b < origLen; b++) {
+                        Set<Long> boot = patchedAtBoot.computeIfAbsent(s, k -> new HashSet<>());
+                        for (int b = 0; b < origLen; b++) {
                             e.add(at + b);
+                            boot.add(at + b);
                         }
                     }
                 }

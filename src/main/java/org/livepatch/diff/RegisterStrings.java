@@ -19,7 +19,8 @@ import org.livepatch.elf.Section;
  * the load of a string's address ({@code lea sym(%rip)} or {@code mov $sym}) or a 64-bit copy
  * from another register, followed in turn. A call is crossed only by the registers the SysV ABI
  * makes a callee preserve (rbx, rbp, r12-r15). The function's first instruction, a point some
- * relocation or table can land on, or an exhausted budget give no answer; code nothing reaches
+ * relocation or table can land on (every byte an alternative rewrites at boot is one), or an
+ * exhausted budget give no answer; code nothing reaches
  * (padding after a jump) adds nothing.
  * A path that comes back to a point already being examined adds nothing (a loop carries the
  * value it was entered with unless something in it writes the register, which the walk sees).
@@ -35,16 +36,18 @@ final class RegisterStrings {
     private final List<X86Insn> insns;
     private final Map<Long, Relocation> relocs;
     private final Set<Long> externalEntries;
+    private final Set<Long> patchedAtBoot;
     private final Map<Long, List<Integer>> branchesTo;
     private final ObjectIndex index;
     private final Section section;
     private int steps;
 
-    RegisterStrings(List<X86Insn> insns, Map<Long, Relocation> relocs, Set<Long> externalEntries, Map<Long, List<Integer>> branchesTo,
-                    ObjectIndex index, Section section) {
+    RegisterStrings(List<X86Insn> insns, Map<Long, Relocation> relocs, Set<Long> externalEntries, Set<Long> patchedAtBoot,
+                    Map<Long, List<Integer>> branchesTo, ObjectIndex index, Section section) {
         this.insns = insns;
         this.relocs = relocs;
         this.externalEntries = externalEntries;
+        this.patchedAtBoot = patchedAtBoot;
         this.branchesTo = branchesTo;
         this.index = index;
         this.section = section;
@@ -110,8 +113,8 @@ final class RegisterStrings {
         if ((x.mayWrite() & (1 << reg)) == 0) {
             return valueBefore(reg, p, visiting);
         }
-        if (x.registerWritten() != reg || x.registersNamed() == null) {
-            return null;
+        if (x.registerWritten() != reg || x.registersNamed() == null || patchedAtBoot.contains(x.offset())) {
+            return null; // (a load inside an alternative is replaced at boot)
         }
         int copied = x.registerCopied();
         if (copied >= 0) {

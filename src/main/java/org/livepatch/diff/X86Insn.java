@@ -50,6 +50,54 @@ record X86Insn(long offset, int length, int opcode, int rex, int modrm, int sib,
         return (opcode & 7) | ((rex & 1) << 3);
     }
 
+    /**
+     * Without a REX prefix, byte register codes 4-7 name AH, CH, DH, BH: the second byte of rax,
+     * rcx, rdx, rbx. A mask of the registers a field names, with that alias when it applies.
+     */
+    private int mask(int code, boolean byteOperand) {
+        int m = 1 << code;
+        if (byteOperand && rex == 0 && code >= 4 && code <= 7) {
+            m |= 1 << (code - 4);
+        }
+        return m;
+    }
+
+    /** The reg field names a byte register. */
+    private boolean byteReg() {
+        return switch (opcode) {
+            case 0x00, 0x02, 0x08, 0x0a, 0x10, 0x12, 0x18, 0x1a, 0x20, 0x22, 0x28, 0x2a, 0x30, 0x32, 0x38, 0x3a, 0x84, 0x86, 0x88,
+                 0x8a, 0x0fb0, 0x0fc0 -> true;
+            default -> false;
+        };
+    }
+
+    /** The r/m field, in register form, names a byte register. */
+    private boolean byteRm() {
+        return byteReg() || opcode == 0x0fb6 || opcode == 0x0fbe || (opcode >= 0x0f90 && opcode <= 0x0f9f)
+                || opcode == 0xc6 || opcode == 0xc0 || opcode == 0xd0 || opcode == 0xd2 || opcode == 0xf6 || opcode == 0xfe
+                || opcode == 0x80 || opcode == 0x82;
+    }
+
+    private int regMask() {
+        return mask(regField(), byteReg());
+    }
+
+    private int rmMask() {
+        return mask(rmField(), byteRm());
+    }
+
+    private int opcodeRegMask() {
+        return mask(opcodeRegister(), opcode >= 0xb0 && opcode <= 0xb7);
+    }
+
+    private static void addAll(List<Integer> l, int mask) {
+        for (int r = 0; r < 16; r++) {
+            if ((mask & (1 << r)) != 0) {
+                l.add(r);
+            }
+        }
+    }
+
     private int regField() {
         return ((modrm >> 3) & 7) | ((rex & 4) << 1);
     }
@@ -80,7 +128,7 @@ record X86Insn(long offset, int length, int opcode, int rex, int modrm, int sib,
         switch (opcode) {
             case 0x88, 0x89, 0x8a, 0x8b, 0x8d, 0x63, 0x0fb6, 0x0fb7, 0x0fbe, 0x0fbf, 0x31, 0x33, 0x0f1f -> {
                 if (opcode != 0x0f1f) {
-                    l.add(regField());
+                    addAll(l, regMask());
                 }
                 addRmRegisters(l);
             }
@@ -97,7 +145,7 @@ record X86Insn(long offset, int length, int opcode, int rex, int modrm, int sib,
             }
             default -> {
                 if (opcode >= 0xb0 && opcode <= 0xbf) {
-                    l.add(opcodeRegister());
+                    addAll(l, opcodeRegMask());
                 } else {
                     return null;
                 }
@@ -108,7 +156,7 @@ record X86Insn(long offset, int length, int opcode, int rex, int modrm, int sib,
 
     private void addRmRegisters(List<Integer> l) {
         if (registerForm()) {
-            l.add(rmField());
+            addAll(l, rmMask());
             return;
         }
         int mod = modrm >> 6;
@@ -173,20 +221,20 @@ record X86Insn(long offset, int length, int opcode, int rex, int modrm, int sib,
             default -> false;
         };
         if (modrm >= 0 && !readsOnly) {
-            m |= 1 << regField();
+            m |= regMask();
             if (registerForm()) {
-                m |= 1 << rmField();
+                m |= rmMask();
             }
         }
         if (opcode == 0x88 || opcode == 0x89 || opcode == 0xc6 || opcode == 0xc7) {
-            m = registerForm() ? 1 << rmField() : 0; // mov to r/m: the reg field is the source
+            m = registerForm() ? rmMask() : 0; // mov to r/m: the reg field is the source
         }
         int ax = 1, cx = 1 << 1, dx = 1 << 2, bx = 1 << 3, sp = 1 << 4, bp = 1 << 5, si = 1 << 6, di = 1 << 7, r11 = 1 << 11;
         if ((opcode == 0xf6 || opcode == 0xf7) && ((modrm >> 3) & 7) >= 4) {
             m |= ax | dx;
         }
         if (opcode >= 0xb0 && opcode <= 0xbf) {
-            m |= 1 << opcodeRegister();
+            m |= opcodeRegMask();
         }
         if (opcode >= 0x50 && opcode <= 0x5f) {
             m |= sp | (opcode >= 0x58 ? 1 << opcodeRegister() : 0);
