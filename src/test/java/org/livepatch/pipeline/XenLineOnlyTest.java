@@ -122,6 +122,22 @@ class XenLineOnlyTest {
     }
 
     @Test
+    void bugFrameOnlyShiftsAreListedToo(@TempDir Path tmp) throws Exception {
+        // 0003 (XSA-479) removes 18 lines of context_switch: objdump shows only context_switch's
+        // code changing in domain.o, readelf -r the frames of continue_running (2121 -> 2103),
+        // domain_relinquish_resources and relinquish_memory moving. 0046 (XSA-500, gnttab
+        // copy checks) changes acquire_grant_for_copy; gnttab_release_mappings' frames move by 15.
+        PipelineResult r = LivepatchPipeline.run(request(XenFixes.patch("0003"), tmp.resolve("a")), Progress.NONE);
+        assertEquals(Set.of("context_switch"), patched(r));
+        assertEquals(Set.of("continue_running", "domain_relinquish_resources", "relinquish_memory"), lineOnly(r));
+        assertTrue(r.lineOnly().stream().allMatch(f -> f.reason().equals("line numbers only, not patched: bug frame line numbers")),
+                r.lineOnly().toString());
+        PipelineResult g = LivepatchPipeline.run(request(XenFixes.patch("0046"), tmp.resolve("b")), Progress.NONE);
+        assertEquals(Set.of("common/grant_table.c#acquire_grant_for_copy"), patched(g));
+        assertEquals(Set.of("gnttab_release_mappings"), lineOnly(g));
+    }
+
+    @Test
     void fixAddingAPerCpuVariableIsRefusedNamingIt(@TempDir Path tmp) throws Exception {
         // 0037 (XSA-494, x86/mm: accurately track which vCPU page tables are loaded) adds
         // DEFINE_PER_CPU(struct vcpu *, pgtable_vcpu) to arch/x86/flushtlb.c.
