@@ -29,13 +29,15 @@ import org.livepatch.elf.Section;
  *       instructions, and every differing byte lies in the 32-bit immediate of a
  *       {@code mov $imm32, %reg} without a relocation, whose old and new values are both plausible
  *       line numbers.</li>
- *   <li>From that move, straight-line code (plain moves only, no branch, no instruction any branch
- *       or table in the object can land on) leads to a {@code call printk}, and nothing on the way
- *       reads or writes the register: the constant can only reach printk as that argument.</li>
- *   <li>In the same straight-line run, the format (first argument) and the argument just before
- *       the constant are both loaded with the address of a string literal; the format's
- *       conversions put {@code %s:%d} (or {@code %u}/{@code %i}) exactly on those two arguments,
- *       and the string for {@code %s} is a source file name ({@code __FILE__}).</li>
+ *   <li>From that move, plain moves only (and unconditional jumps inside the function) lead to a
+ *       {@code call printk} or a tail {@code jmp printk}, and nothing on the way reads or writes
+ *       the register, and nothing there is rewritten at boot by an alternative: the constant can
+ *       only reach printk, as that argument.</li>
+ *   <li>On every path into that call ({@link RegisterStrings}), the format (first argument) and
+ *       the argument just before the constant hold the address of a string literal; the
+ *       format's conversions put a plain {@code %s:%d} (or {@code %u}/{@code %i}) exactly on
+ *       those two arguments, and the string for {@code %s} is a source file name
+ *       ({@code __FILE__}).</li>
  * </ol>
  *
  * <p>A real constant that happens to sit next to a printk fails (2) or (3): it is not consumed
