@@ -101,6 +101,9 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
         for (String f : r.changedFunctions()) {
             out.println("changed function: " + f);
         }
+        for (String f : r.lineOnlyFunctions()) {
+            out.println("line numbers only, not patched: " + f);
+        }
         for (Refusal f : r.refusals()) {
             err.println("create-diff-object: ERROR: " + f);
         }

@@ -17,9 +17,17 @@ import org.livepatch.elf.Section;
  * are at the same offsets, of the same type, and point at the same thing: the same twin symbol
  * at the same offset, a string with the same text, or a constant with the same value. For a
  * function, the exception-table, alternatives and bug-frame entries about it (with their
- * {@code .fixup} and replacement code) must match too; line numbers in bug frames are masked,
- * so code that only moved is the same. A function that uses read-only data that changed is
- * changed too: read-only data cannot be patched in place, so the new code must use a new copy.
+ * {@code .fixup} and replacement code) must match too. A function that uses read-only data that
+ * changed is changed too: read-only data cannot be patched in place, so the new code must use a
+ * new copy.
+ *
+ * <p>A function whose only differences are line numbers is the same, and remembered as "line
+ * numbers only" for the report ({@link #lineOnly}): bug frames whose line bits alone differ
+ * (the line is stored in the frame, not in the code, so the code did not change), and
+ * {@code __LINE__} immediates passed to printk, as {@link LineNumberProof} shows them. A hunk
+ * that adds lines shifts {@code __LINE__} for every function below it; patching those would
+ * enlarge the payload and its apply-time risk for nothing. The cost of not patching is that
+ * the running hypervisor reports the old line number in such a message.
  */
 final class ChangeDetector {
     enum Status { SAME, CHANGED, NEW }
@@ -29,11 +37,16 @@ final class ChangeDetector {
     private final SymbolCorrelation corr;
     private final Map<Unit, Status> status = new IdentityHashMap<>();
     private final Map<Unit, String> why = new IdentityHashMap<>();
+    private final Map<Unit, String> lineOnly = new IdentityHashMap<>();
+    private final LineNumberProof origLines;
+    private final LineNumberProof patchedLines;
 
     ChangeDetector(DiffSide orig, DiffSide patched, SymbolCorrelation corr) {
         this.orig = orig;
         this.patched = patched;
         this.corr = corr;
+        this.origLines = new LineNumberProof(orig);
+        this.patchedLines = new LineNumberProof(patched);
         for (Unit p : patched.index.units()) {
             Unit o = corr.twinOfPatched(p);
             if (o == null) {
@@ -45,9 +58,27 @@ final class ChangeDetector {
             status.put(p, diff == null ? Status.SAME : Status.CHANGED);
             if (diff != null) {
                 why.put(p, diff);
+            } else if (lineOnly.containsKey(p) && XenNames.coldParent(p.symbol().name()) != null) {
+                // A cold part stays changed, so that a changed parent still carries it (the
+                // parent's new code must not jump into the old cold part, which returns into the
+                // old parent); propagate() decides what it means for an unchanged parent.
+                status.put(p, Status.CHANGED);
+                why.put(p, "line numbers only (" + lineOnly.get(p) + ")");
             }
         }
         propagate();
+    }
+
+    /**
+     * For a function that is the same but for line numbers, what differs ("printk \"%s:%d\"
+     * argument 3 line 2815 -> 2818 at +0x71", "bug frame line numbers"); null for any other unit.
+     * Cold parts are never listed: their parent is.
+     */
+    String lineOnly(Unit p) {
+        if (p.symbol() == null || XenNames.coldParent(p.symbol().name()) != null || status.get(p) != Status.SAME) {
+            return null;
+        }
+        return lineOnly.get(p);
     }
 
     Status status(Unit p) {
@@ -111,23 +142,42 @@ final class ChangeDetector {
         if (p.section().isNoBits() != o.section().isNoBits()) {
             return "moved between initialised and zero-filled data";
         }
+        String bytes = null;
         if (!p.section().isNoBits()) {
             Bytes pb = p.section().data().slice((int) p.start(), (int) ps);
             Bytes ob = o.section().data().slice((int) o.start(), (int) os);
             if (!pb.equals(ob)) {
-                return "bytes differ from offset 0x" + Long.toHexString(firstByteDifference(pb, ob));
+                bytes = "bytes differ from offset 0x" + Long.toHexString(firstByteDifference(pb, ob));
             }
         }
         String r = relocationDifference(p, o);
         if (r != null) {
-            return r;
+            return bytes != null ? bytes : r;
         }
+        List<String> lines = new ArrayList<>();
         if (p.isFunction()) {
-            List<String> pe = entryFingerprints(patched, p);
-            List<String> oe = entryFingerprints(orig, o);
+            List<String> pe = entryFingerprints(patched, p, false);
+            List<String> oe = entryFingerprints(orig, o, false);
             if (!pe.equals(oe)) {
-                return "its exception-table, alternatives or bug-frame entries differ";
+                return bytes != null ? bytes : "its exception-table, alternatives or bug-frame entries differ";
             }
+            if (!entryFingerprints(patched, p, true).equals(entryFingerprints(orig, o, true))) {
+                // Equal but for the line bits of bug frames: the code is untouched, only the line
+                // a WARN/BUG/ASSERT reports moved.
+                lines.add("bug frame line numbers");
+            }
+        }
+        if (bytes != null) {
+            List<LineNumberProof.LineChange> proven = LineNumberProof.explain(patchedLines, origLines, p, o);
+            if (proven == null) {
+                return bytes;
+            }
+            for (LineNumberProof.LineChange c : proven) {
+                lines.add(c.toString());
+            }
+        }
+        if (!lines.isEmpty()) {
+            lineOnly.put(p, String.join("; ", lines));
         }
         return null;
     }
@@ -172,6 +222,14 @@ final class ChangeDetector {
 
     /** The entries about a function, each as text independent of where the entry or the code sits. */
     List<String> entryFingerprints(DiffSide side, Unit u) {
+        return entryFingerprints(side, u, false);
+    }
+
+    /**
+     * As {@link #entryFingerprints(DiffSide, Unit)}; with {@code withLines}, the line-number bits
+     * that bug frames keep in their displacements are part of the text too.
+     */
+    private List<String> entryFingerprints(DiffSide side, Unit u, boolean withLines) {
         List<String> out = new ArrayList<>();
         for (DiffSide.OwnedEntry oe : side.entriesOf(u)) {
             SpecialTable t = oe.table();
@@ -189,6 +247,9 @@ final class ChangeDetector {
             for (Relocation r : e.relocations()) {
                 sb.append('|').append(r.offset() - e.start()).append(':').append(r.type()).append(':')
                         .append(key(side, t.target(side.index, e, r)));
+                if (withLines && t.profile.lineBits()) {
+                    sb.append(":line-bits=").append(Long.toHexString(r.addend() - t.profile.displacement(r.addend())));
+                }
             }
             out.add(sb.toString());
         }
@@ -217,13 +278,14 @@ final class ChangeDetector {
         while (again) {
             again = false;
             for (Unit p : patched.index.units()) {
-                if (status.get(p) != Status.SAME) {
-                    continue;
+                if (status.get(p) != Status.SAME && !lineOnly.containsKey(p)) {
+                    continue; // (a line-only cold part is CHANGED, but not yet for this reason)
                 }
                 for (Relocation r : patched.index.relocations(p.section(), p.start(), p.end())) {
                     Unit t = SpecialTable.unitOf(patched.index, patched.index.resolve(p.section(), r));
                     if (t != null && t != p && status.get(t) == Status.CHANGED && patched.index.role(t.section()) == SectionRole.RODATA) {
                         status.put(p, Status.CHANGED);
+                        lineOnly.remove(p);
                         why.put(p, "uses read-only data " + t.describe() + ", which changed");
                         again = true;
                         break;
@@ -238,11 +300,22 @@ final class ChangeDetector {
                     }
                     for (var s : patched.index.elf.symbolsNamed(parent)) {
                         Unit pu = patched.index.unitOf(s);
-                        if (pu != null && status.get(pu) == Status.SAME) {
-                            status.put(pu, Status.CHANGED);
-                            why.put(pu, "its cold part " + p.symbol().name() + " changed");
-                            again = true;
+                        if (pu == null || status.get(pu) != Status.SAME) {
+                            continue;
                         }
+                        if (lineOnly.containsKey(p)) {
+                            // Only the cold part's line numbers moved: the parent is unchanged too.
+                            String mine = lineOnly.get(pu);
+                            String cold = "in " + p.symbol().name() + ": " + lineOnly.get(p);
+                            if (mine == null || !mine.contains(cold)) {
+                                lineOnly.put(pu, mine == null ? cold : mine + "; " + cold);
+                            }
+                            continue;
+                        }
+                        status.put(pu, Status.CHANGED);
+                        lineOnly.remove(pu);
+                        why.put(pu, "its cold part " + p.symbol().name() + " changed");
+                        again = true;
                     }
                 }
             }

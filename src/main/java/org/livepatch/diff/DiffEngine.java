@@ -44,10 +44,16 @@ public final class DiffEngine {
 
         List<Unit> changedFunctions = new ArrayList<>();
         List<Unit> newGlobals = new ArrayList<>();
+        List<String> lineOnly = new ArrayList<>();
         for (Unit u : patchedIdx.units()) {
             ChangeDetector.Status st = changes.status(u);
             SectionRole role = patchedIdx.role(u.section());
             if (st == ChangeDetector.Status.SAME) {
+                String lines = changes.lineOnly(u);
+                if (lines != null && role == SectionRole.TEXT) {
+                    lineOnly.add(u.symbol().name());
+                    report.add(new ReportEntry("line-only", u.describe(), "line numbers only, not patched: " + lines));
+                }
                 continue;
             }
             if (role == SectionRole.INIT) {
@@ -79,6 +85,8 @@ public final class DiffEngine {
                     }
                     default -> { }
                 }
+            } else if (role.isData() && XenNames.isPerCpuSection(u.section().name())) {
+                refusals.add(perCpuRefusal(obj, u));
             } else if (u.symbol() != null && !u.symbol().isLocal() && (role == SectionRole.TEXT || role.isData() || role == SectionRole.RODATA)) {
                 newGlobals.add(u);
             }
@@ -92,10 +100,10 @@ public final class DiffEngine {
         boolean hooks = patched.tables.stream().anyMatch(t -> t.profile.isHook() && !t.entries.isEmpty());
         if (changedFunctions.isEmpty() && newGlobals.isEmpty() && !hooks) {
             if (!refusals.isEmpty()) {
-                return refused(refusals, report);
+                return refused(refusals, report, lineOnly);
             }
-            report.add(new ReportEntry("note", obj, "no functional change"));
-            return new DiffResult(DiffResult.Status.NO_CHANGE, List.of(), List.of(), List.of(), report, null, null);
+            report.add(new ReportEntry("note", obj, lineOnly.isEmpty() ? "no functional change" : "no functional change (line numbers only)"));
+            return new DiffResult(DiffResult.Status.NO_CHANGE, List.of(), List.of(), lineOnly, List.of(), report, null, null);
         }
 
         InclusionPlan plan = new InclusionPlan(patched, changes, corr);
@@ -143,7 +151,7 @@ public final class DiffEngine {
             }
         }
         if (!refusals.isEmpty()) {
-            return refused(refusals, report);
+            return refused(refusals, report, lineOnly);
         }
 
         Set<Unit> named = new LinkedHashSet<>();
@@ -164,16 +172,27 @@ public final class DiffEngine {
         }
         byte[] out = new PayloadObjectWriter(plan, origIdx).write(funcs, layout, named);
         return new DiffResult(DiffResult.Status.CHANGES, changedFunctions.stream().map(u -> u.symbol().name()).toList(),
-                newFunctions, List.of(), new ArrayList<>(new LinkedHashSet<>(report)), out, layout);
+                newFunctions, lineOnly, List.of(), new ArrayList<>(new LinkedHashSet<>(report)), out, layout);
     }
 
-    private static DiffResult refused(List<Refusal> refusals, List<ReportEntry> report) {
+    private static DiffResult refused(List<Refusal> refusals, List<ReportEntry> report, List<String> lineOnly) {
         List<Refusal> unique = new ArrayList<>(new LinkedHashSet<>(refusals));
         List<ReportEntry> r = new ArrayList<>(new LinkedHashSet<>(report));
         for (Refusal f : unique) {
             r.add(new ReportEntry("refused", f.symbol(), f.reason()));
         }
-        return new DiffResult(DiffResult.Status.REFUSED, List.of(), List.of(), unique, r, null, null);
+        return new DiffResult(DiffResult.Status.REFUSED, List.of(), List.of(), lineOnly, unique, r, null, null);
+    }
+
+    /**
+     * A new per-CPU variable ({@code DEFINE_PER_CPU}): its symbol is an offset into each CPU's
+     * per-CPU area, laid out when the hypervisor was linked and allocated at boot; a payload cannot
+     * add to it, so {@code this_cpu(v)} would address memory that belongs to something else.
+     */
+    private static Refusal perCpuRefusal(String obj, Unit u) {
+        String what = u.symbol() == null ? "new per-CPU data" : "new per-CPU variable " + XenNames.perCpuName(u.symbol().name());
+        return new Refusal(obj, u.describe(), what + " (in " + u.section().name() + "): per-CPU areas are laid out when Xen is"
+                + " linked and cannot grow, so a payload cannot add per-CPU data");
     }
 
     private static Refusal dataRefusal(String obj, Unit u, Unit twin, String why) {

@@ -17,6 +17,7 @@ public final class DiffReportJson {
         }
         list(sb, "changed_functions", r.changedFunctions()).append(",\n");
         list(sb, "new_functions", r.newFunctions()).append(",\n");
+        list(sb, "line_only_functions", r.lineOnlyFunctions()).append(",\n");
         sb.append("  \"refusals\": [");
         for (int i = 0; i < r.refusals().size(); i++) {
             Refusal f = r.refusals().get(i);

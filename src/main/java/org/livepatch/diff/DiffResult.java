@@ -8,12 +8,15 @@ import org.livepatch.payload.FuncLayout;
  *
  * @param changedFunctions functions that get a {@code .livepatch.funcs} entry (patched-object names)
  * @param newFunctions     functions carried without an entry (new code)
+ * @param lineOnlyFunctions functions left out because only their line numbers changed
+ *                         ({@code __LINE__} arguments, bug-frame lines); each also has a
+ *                         "line-only" report entry saying what moved
  * @param report           why each thing is in the output, or was left out
  * @param output           the payload object, or null unless {@code status == CHANGES}
  * @param layout           the funcs layout used (null when nothing was written)
  */
-public record DiffResult(Status status, List<String> changedFunctions, List<String> newFunctions, List<Refusal> refusals,
-                         List<ReportEntry> report, byte[] output, FuncLayout layout) {
+public record DiffResult(Status status, List<String> changedFunctions, List<String> newFunctions, List<String> lineOnlyFunctions,
+                         List<Refusal> refusals, List<ReportEntry> report, byte[] output, FuncLayout layout) {
 
     public enum Status {
         /** Functional changes found; {@code output} holds the payload object. Exit 0. */
@@ -33,6 +36,7 @@ public record DiffResult(Status status, List<String> changedFunctions, List<Stri
     public DiffResult {
         changedFunctions = List.copyOf(changedFunctions);
         newFunctions = List.copyOf(newFunctions);
+        lineOnlyFunctions = List.copyOf(lineOnlyFunctions);
         refusals = List.copyOf(refusals);
         report = List.copyOf(report);
     }

@@ -43,4 +43,14 @@ final class XenNames {
         String rest = name.substring(i + 5);
         return rest.isEmpty() || rest.matches("\\.[0-9]+") ? name.substring(0, i) : null;
     }
+
+    /** Xen's per-CPU sections: {@code DEFINE_PER_CPU} and its variants (xen/include/xen/percpu.h). */
+    static boolean isPerCpuSection(String section) {
+        return section.startsWith(".bss.percpu") || section.startsWith(".data.percpu");
+    }
+
+    /** The name a per-CPU variable has in C: {@code DEFINE_PER_CPU(t, v)} defines symbol {@code per_cpu__v}. */
+    static String perCpuName(String symbol) {
+        return symbol.startsWith("per_cpu__") ? symbol.substring("per_cpu__".length()) : symbol;
+    }
 }

@@ -210,7 +210,9 @@ public final class BatchRun {
             Duration d = Duration.ofNanos(System.nanoTime() - t0);
             List<String> funcs = r.functions().stream().map(PatchedFunction::name).toList();
             synchronized (progress) {
-                progress.printf("[%s] ok in %.1f s: %s%n", name, d.toMillis() / 1000.0, String.join(", ", funcs));
+                progress.printf("[%s] ok in %.1f s: %s%s%n", name, d.toMillis() / 1000.0, String.join(", ", funcs),
+                        r.lineOnly().isEmpty() ? "" : "; line numbers only, not patched: "
+                                + String.join(", ", r.lineOnly().stream().map(LineOnlyFunction::name).toList()));
                 progress.flush();
             }
             return new Entry(name, patch, Status.OK, 0, funcs, d, r.payload(), "");

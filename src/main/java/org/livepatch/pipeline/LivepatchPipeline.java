@@ -32,6 +32,7 @@ import org.livepatch.diff.DiffOptions;
 import org.livepatch.diff.DiffReportJson;
 import org.livepatch.diff.DiffResult;
 import org.livepatch.diff.Refusal;
+import org.livepatch.diff.ReportEntry;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfFormatException;
 import org.livepatch.elf.ElfReader;
@@ -108,7 +109,7 @@ public final class LivepatchPipeline {
         Optional<ToolchainPackages> packages = ToolchainPackages.fromEnvironment(checked.request().environment());
         BuildOutcome built = BuildStage.run(checked, cache, clock);
         if (checked.request().skip() == SkipStage.DIFF) {
-            return new PipelineResult(null, null, checked.depends().hex(), null, List.of(), List.of(),
+            return new PipelineResult(null, null, checked.depends().hex(), null, List.of(), List.of(), List.of(),
                     built.objects().changedPaths(), clock.times(), null);
         }
         Path xenSyms = built.objects().xenSyms();
@@ -128,6 +129,7 @@ public final class LivepatchPipeline {
         List<String> changedFunctions = new ArrayList<>();
         Map<String, String> functionObject = new LinkedHashMap<>();
         List<String> newFunctions = new ArrayList<>();
+        List<LineOnlyFunction> lineOnly = new ArrayList<>();
         List<String> changedObjects = new ArrayList<>();
         StringBuilder diffLog = new StringBuilder();
         // Objects are independent: diff them on all cores (a header change can rebuild hundreds),
@@ -158,6 +160,11 @@ public final class LivepatchPipeline {
             }
             DiffResult r = (DiffResult) diffed.get(i);
             diffLog.append(DiffReportJson.of(pair.original().toString(), pair.patched().toString(), r));
+            for (ReportEntry e : r.report()) {
+                if (e.kind().equals("line-only")) {
+                    lineOnly.add(new LineOnlyFunction(e.subject(), pair.path(), e.reason()));
+                }
+            }
             switch (r.status()) {
                 case CHANGES -> {
                     Path out = objectsDir.resolve(pair.path());
@@ -196,7 +203,8 @@ public final class LivepatchPipeline {
         }
         if (payloadObjects.isEmpty()) {
             throw new PipelineException(PipelineException.Reason.NO_FUNCTIONAL_CHANGE,
-                    "no functional changes found in " + built.objects().changed().size() + " rebuilt object(s) (" + String.join(", ", built.objects().changedPaths()) + ")");
+                    "no functional changes found in " + built.objects().changed().size() + " rebuilt object(s) (" + String.join(", ", built.objects().changedPaths()) + ")"
+                    + (lineOnly.isEmpty() ? "" : "; line numbers only: " + String.join(", ", lineOnly.stream().map(LineOnlyFunction::name).toList())));
         }
 
         // --- assemble ------------------------------------------------------------------------
@@ -244,7 +252,7 @@ public final class LivepatchPipeline {
         String buildId = payload.buildId().hex();
         Path reportFile = checked.outputDir().resolve(checked.patchName() + ".json");
         PipelineResult result = new PipelineResult(payloadFile, buildId, payload.depends().hex(), payload.xenDepends().hex(),
-                functions, newFunctions, changedObjects, clock.times(), reportFile);
+                functions, newFunctions, lineOnly, changedObjects, clock.times(), reportFile);
         byte[] reportBytes = Json.write(report(checked, result, xenSyms, compileCommands(built), packages)).getBytes(StandardCharsets.UTF_8);
         try {
             PairedPublish.publish(checked.outputDir(), reportFile.getFileName().toString(), reportBytes,
@@ -313,6 +321,15 @@ public final class LivepatchPipeline {
         }
         m.put("functions", funcs);
         m.put("new_functions", r.newFunctions());
+        List<Object> lines = new ArrayList<>();
+        for (LineOnlyFunction f : r.lineOnly()) {
+            Map<String, Object> lm = new LinkedHashMap<>();
+            lm.put("name", f.name());
+            lm.put("object", f.object());
+            lm.put("reason", f.reason());
+            lines.add(lm);
+        }
+        m.put("line_only_functions", lines);
         m.put("objects", r.objects());
         Map<String, Object> tool = new LinkedHashMap<>();
         tool.put("gcc", checked.toolchain().gccVersion());
@@ -356,6 +373,9 @@ public final class LivepatchPipeline {
         }
         for (String f : r.newFunctions()) {
             out.printf("  new     %s%n", f);
+        }
+        for (LineOnlyFunction f : r.lineOnly()) {
+            out.printf("  line numbers only, not patched: %s (%s)%n", f.name(), f.object());
         }
         out.printf("  report %s%n", r.report());
         out.flush();

@@ -11,14 +11,17 @@ import org.livepatch.build.StageTime;
  * @param buildId      the payload's own build-id (hex), which a payload stacked on top names in --depends
  * @param functions    functions with a {@code .livepatch.funcs} entry
  * @param newFunctions functions carried without an entry (new code)
+ * @param lineOnly     functions left unpatched because only their line numbers changed
  * @param objects      rebuilt objects that changed, relative to xen/
  * @param report       the JSON report written next to the payload
  */
 public record PipelineResult(Path payload, String buildId, String depends, String xenDepends, List<PatchedFunction> functions,
-                             List<String> newFunctions, List<String> objects, List<StageTime> times, Path report) {
+                             List<String> newFunctions, List<LineOnlyFunction> lineOnly, List<String> objects, List<StageTime> times,
+                             Path report) {
     public PipelineResult {
         functions = List.copyOf(functions);
         newFunctions = List.copyOf(newFunctions);
+        lineOnly = List.copyOf(lineOnly);
         objects = List.copyOf(objects);
         times = List.copyOf(times);
     }

@@ -109,6 +109,11 @@ final class PayloadLoader {
         }
     }
 
+    /** Xen's per-CPU sections ({@code DEFINE_PER_CPU} and its variants, xen/include/xen/percpu.h). */
+    static boolean isPerCpu(String section) {
+        return section.startsWith(".bss.percpu") || section.startsWith(".data.percpu");
+    }
+
     // xen/common/livepatch.c: move_payload, calc_section
     private void movePayload() throws PayloadRejectedException {
         long[] regionSize = new long[3];
@@ -127,6 +132,10 @@ final class PayloadLoader {
                 r = Region.RO;
             } else {
                 throw reject(RejectReason.WRITABLE_TEXT, "Not supporting " + s.name() + " section! (both SHF_WRITE and SHF_EXECINSTR)");
+            }
+            if (isPerCpu(s.name())) {
+                throw reject(RejectReason.PER_CPU_DATA, "section " + s.name() + " holds new per-CPU data: the hypervisor's per-CPU"
+                        + " areas cannot grow, so every access would hit unrelated memory (a check beyond Xen's own)");
             }
             if (s.addralign() == 0) {
                 // ROUNDUP(x, 0) is 0 in calc_section: the section would overlay the start of its region.

@@ -47,6 +47,10 @@ public enum RejectReason {
     // F. Layout (livepatch.c: move_payload, calc_section)
     WRITABLE_TEXT(Stage.UPLOAD, EOPNOTSUPP, "livepatch.c: move_payload"),
     ZERO_ALIGNMENT(Stage.UPLOAD, EINVAL, "livepatch.c: calc_section", true),
+    // Xen loads .bss.percpu*/.data.percpu* like any other data, in the payload's own memory, but
+    // code reaches a per-CPU variable through its symbol's offset into each CPU's per-CPU area
+    // (per_cpu(), this_cpu()): for a payload's variable that offset points at unrelated memory.
+    PER_CPU_DATA(Stage.UPLOAD, EINVAL, "livepatch.c: move_payload (loads per-CPU sections as plain data)", true),
     PAYLOAD_TOO_LARGE(Stage.UPLOAD, ENOMEM, "livepatch.c: move_payload (vmalloc_xen)"),
 
     // G. Relocations (livepatch_elf.c: livepatch_elf_perform_relocs; arch/x86/livepatch.c: arch_livepatch_perform_rela)

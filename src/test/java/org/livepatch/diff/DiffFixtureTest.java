@@ -57,6 +57,7 @@ class DiffFixtureTest {
     private void check(FixtureCase c) throws Exception {
         Set<String> changed = new TreeSet<>();
         Set<String> added = new TreeSet<>();
+        Set<String> lineOnly = new TreeSet<>();
         List<Refusal> refusals = new ArrayList<>();
         boolean anyChange = false;
         for (int v = 0; v < c.variants().size(); v++) {
@@ -66,6 +67,7 @@ class DiffFixtureTest {
             DiffResult r = new DiffEngine().diff(ElfReader.read(b.orig()), ElfReader.read(b.patched()), new DiffOptions(null, xen, false));
             changed.addAll(r.changedFunctions());
             added.addAll(r.newFunctions());
+            lineOnly.addAll(r.lineOnlyFunctions());
             refusals.addAll(r.refusals());
             switch (r.status()) {
                 case CHANGES -> {
@@ -84,6 +86,8 @@ class DiffFixtureTest {
         assertEquals(c.result(), result, c.name() + ": result; refusals " + refusals);
         assertEquals(new TreeSet<>(c.changed()), changed, c.name() + ": changed functions");
         assertEquals(new TreeSet<>(c.added()), added, c.name() + ": new functions");
+        // Absent from the expect file means none: every case states its line-only functions.
+        assertEquals(new TreeSet<>(c.lineOnly()), lineOnly, c.name() + ": functions with only line-number changes");
         for (String want : c.refused()) {
             assertTrue(refusals.stream().anyMatch(f -> f.toString().contains(want)),
                     c.name() + ": expected a refusal mentioning '" + want + "', got " + refusals);

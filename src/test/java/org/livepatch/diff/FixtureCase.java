@@ -20,8 +20,8 @@ import org.livepatch.testsupport.Tools;
  * {@code xen-syms} is linked from the original object with {@code ld}, so old sizes, padding and
  * local-symbol file runs come from a real linked image.
  */
-record FixtureCase(String name, Path dir, String result, Set<String> changed, Set<String> added, List<String> refused,
-                   List<String> cflags, List<List<String>> variants) {
+record FixtureCase(String name, Path dir, String result, Set<String> changed, Set<String> added, Set<String> lineOnly,
+                   List<String> refused, List<String> cflags, List<List<String>> variants) {
 
     static Path root() {
         return Tools.fixtures().resolve("diff");
@@ -43,6 +43,7 @@ record FixtureCase(String name, Path dir, String result, Set<String> changed, Se
         String result = null;
         Set<String> changed = new LinkedHashSet<>();
         Set<String> added = new LinkedHashSet<>();
+        Set<String> lineOnly = new LinkedHashSet<>();
         List<String> refused = new ArrayList<>();
         List<String> cflags = new ArrayList<>();
         List<List<String>> variants = new ArrayList<>();
@@ -57,6 +58,7 @@ record FixtureCase(String name, Path dir, String result, Set<String> changed, Se
                 case "result" -> result = value;
                 case "changed" -> changed.addAll(words(value));
                 case "new" -> added.addAll(words(value));
+                case "line-only" -> lineOnly.addAll(words(value));
                 case "refused" -> refused.add(value);
                 case "cflags" -> cflags.addAll(words(value));
                 case "cflags-variants" -> {
@@ -70,7 +72,7 @@ record FixtureCase(String name, Path dir, String result, Set<String> changed, Se
         if (variants.isEmpty()) {
             variants.add(List.of());
         }
-        return new FixtureCase(d.getFileName().toString(), d, result, changed, added, refused, cflags, variants);
+        return new FixtureCase(d.getFileName().toString(), d, result, changed, added, lineOnly, refused, cflags, variants);
     }
 
     private static List<String> words(String s) {

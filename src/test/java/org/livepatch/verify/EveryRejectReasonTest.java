@@ -349,6 +349,21 @@ class EveryRejectReasonTest {
         refused(payload(b -> b.b.setFlags(b.text, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR | Elf.SHF_WRITE)), "WRITABLE_TEXT", 95);
         Rejection zero = refused(raw(p, (f, bb) -> bb.putLong(shdr(f, ".text.new_func") + SH_ADDRALIGN, 0)), "ZERO_ALIGNMENT", 22);
         assertTrue(zero.reason().beyondXen());
+        // New per-CPU data (DEFINE_PER_CPU): Xen 4.17.5 loads it as plain data; we refuse it and say
+        // the check is our own. Both section families of xen/include/xen/percpu.h.
+        Rejection bss = refused(payload(b -> {
+            ObjectBuilder.Sec pc = b.b.addNoBits(".bss.percpu", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8);
+            b.b.addSymbol("per_cpu__new_counter", Elf.STB_LOCAL, Elf.STT_OBJECT, 0, pc, 0, 8);
+        }), "PER_CPU_DATA", 22);
+        assertTrue(bss.reason().beyondXen());
+        assertTrue(bss.message().contains(".bss.percpu") && bss.message().contains("a check beyond Xen's own")
+                && bss.message().endsWith("[Xen 4.17.5 does not check this and would misbehave]"), bss.message());
+        Rejection data = refused(payload(b -> b.b.addSection(".data.percpu.read_mostly", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 0,
+                Bytes.copyOf(new byte[8]))), "PER_CPU_DATA", 22);
+        assertTrue(data.detail().contains(".data.percpu.read_mostly"), data.detail());
+        // Ordinary writable data is not per-CPU data.
+        assertTrue(check(List.of(PayloadFile.of("p", payload(b -> b.b.addNoBits(".bss.counters", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8)))),
+                LoadCheck.Options.defaults()).accepted());
         // An alignment beyond Xen's 1 GiB of address space.
         refused(raw(p, (f, bb) -> bb.putLong(shdr(f, ".livepatch.strings") + SH_ADDRALIGN, 1L << 31)), "PAYLOAD_TOO_LARGE", 12);
         // Placed one page below the end of the vmap area, two pages do not fit.
