@@ -114,6 +114,11 @@ public final class LayoutDiff {
             if ("enum".equals(o.kind())) {
                 fields.add(f.path());
                 what.add("enumerator '" + f.path() + "' value " + f.offset() + " -> " + g.offset());
+            } else if (g.bitSize() != f.bitSize()) {
+                fields.add(f.path());
+                what.add(noun + " '" + f.path() + "' width " + (f.bitSize() < 0 ? "whole" : f.bitSize() + " bits") + " -> "
+                        + (g.bitSize() < 0 ? "whole" : g.bitSize() + " bits") + " (" + f.position() + " -> "
+                        + g.position().substring("offset ".length()) + ")");
             } else if (!g.type().equals(f.type()) || g.size() != f.size()) {
                 fields.add(f.path());
                 what.add(noun + " '" + f.path() + "' " + f.type() + " (" + f.size() + " bytes) -> " + g.type() + " (" + g.size() + " bytes)");

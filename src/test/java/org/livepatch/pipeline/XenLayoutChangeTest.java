@@ -87,6 +87,7 @@ class XenLayoutChangeTest {
     void aFieldAddedToStructDomainIsRefused(@TempDir Path tmp) throws Exception {
         BuildRequest req = request(fix("0013"), tmp.resolve("out")).build();
         BuildException e = assertThrows(BuildException.class, () -> run(req, "0013 (struct domain)", true));
+        System.out.println("real Xen, 0013: " + e.getMessage());
         assertEquals(30, e.exitCode(), e.getMessage());
         String line = e.getMessage().lines().filter(l -> l.contains("struct domain ")).findFirst()
                 .orElseThrow(() -> new AssertionError("struct domain not named: " + e.getMessage()));
