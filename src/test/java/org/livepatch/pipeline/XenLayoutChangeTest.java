@@ -28,8 +28,10 @@ import org.livepatch.testsupport.XenTree;
  * accesses", XSA fix) adds {@code rwlock_t caps_lock;} to {@code struct domain} in
  * {@code xen/include/xen/sched.h}, in front of {@code iomem_caps}, so every later field of the
  * structure moves. 0049 ("x86/vrtc: fix race in CMOS index checking") changes code of
- * {@code arch/x86/hvm/rtc.c} only, and {@code hello.patch} a string: neither may be refused for
- * a layout change.
+ * {@code arch/x86/hvm/rtc.c} only, {@code hello.patch} a string, and 0048 ("vNUMA: close race
+ * window in domain cleanup") code in three .c files and a prototype in {@code xen/domain.h} next
+ * to {@code struct vnuma_info}, whose fields it leaves alone: none may be refused for a layout
+ * change.
  */
 @Tag("xen")
 class XenLayoutChangeTest {
@@ -109,5 +111,12 @@ class XenLayoutChangeTest {
         assertEquals(1, rtc.size(), "the check ran once");
         assertEquals("no type layout changed", rtc.get(0).detail());
         assertTrue(rtc.get(0).objectCount() >= 1, "arch/x86/hvm/rtc.o was checked");
+
+        // A header edited next to a struct (hunk context "struct vnuma_info {"), no field changed:
+        // every object including xen/domain.h is rebuilt, and the changed ones are all compared.
+        List<StageEvent> vnuma = run(request(fix("0048"), tmp.resolve("vnuma")).build(), "0048 (vnuma, xen/domain.h)", false);
+        assertEquals(1, vnuma.size(), "the check ran once");
+        assertEquals("no type layout changed", vnuma.get(0).detail());
+        assertTrue(vnuma.get(0).objectCount() >= 3, "domain.o, domctl.o and memory.o at least: " + vnuma.get(0).objectCount());
     }
 }
