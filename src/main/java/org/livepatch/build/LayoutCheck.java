@@ -81,9 +81,13 @@ public final class LayoutCheck {
             ReferenceCache.deleteTree(dir);
             Files.createDirectories(dir);
             Files.createDirectories(log.getParent());
-            checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log);
-            if (!req.request().debug()) {
-                ReferenceCache.deleteTree(dir);
+            try {
+                checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log);
+            } finally {
+                // The debug objects are for this check only (kept with --debug, to look at).
+                if (!req.request().debug()) {
+                    ReferenceCache.deleteTree(dir);
+                }
             }
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, dir, e.getMessage(), e);
@@ -228,7 +232,7 @@ public final class LayoutCheck {
                 return failed(object, "the -g compile has no debug information", null);
             }
             return new Outcome(LayoutDiff.compare(object, TypeLayouts.of(beforeUnits), TypeLayouts.of(afterUnits)), null);
-        } catch (DwarfException e) {
+        } catch (DwarfException | org.livepatch.elf.ElfFormatException e) {
             return failed(object, "cannot read its debug information: " + e.getMessage(), e);
         }
     }

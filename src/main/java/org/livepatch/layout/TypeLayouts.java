@@ -186,6 +186,7 @@ public record TypeLayouts(Map<String, List<TypeLayout>> types, Map<String, Set<S
             if (depth > MAX_DEPTH) {
                 return;
             }
+            int anonymous = 0;
             for (Die m : agg.children()) {
                 if (m.tag() != DwarfReader.TAG_MEMBER) {
                     continue;
@@ -198,7 +199,8 @@ public record TypeLayouts(Map<String, List<TypeLayout>> types, Map<String, Set<S
                     bitOffset = m.number(DwarfReader.AT_BIT_OFFSET);
                 }
                 Die type = m.ref(DwarfReader.AT_TYPE) == null ? null : unit.byOffset().get(m.ref(DwarfReader.AT_TYPE));
-                String name = m.name() == null ? "<anonymous>" : m.name();
+                // Anonymous members (C11 anonymous unions) are told apart by their rank among them.
+                String name = m.name() != null ? m.name() : "<anonymous#" + ++anonymous + ">";
                 String path = prefix + name;
                 out.add(new Field(path, offset, bitOffset == null ? -1 : bitOffset, bitSize == null ? -1 : bitSize,
                         size(type, 0), describe(type, 0)));
