@@ -101,6 +101,45 @@ class XenLayoutChangeTest {
         assertFalse(Files.exists(tmp.resolve("out").resolve(req.patch().getFileName().toString().replace(".patch", ".livepatch"))));
     }
 
+    /**
+     * 0047 ("gnttab: cope with version changes racing other operations", XSA fix) adds
+     * {@code atomic_t nr_v2_ops;} after {@code nr_status_frames} to {@code struct grant_table},
+     * which is private to {@code common/grant_table.c}. It applies only on top of 0006 and 0046
+     * (the same file), so the three are applied in order to copies of the files they touch and
+     * given to the pipeline as one patch: the grant-table fixes of the branch as one change.
+     */
+    @Test
+    void aFieldAddedToTheFilePrivateGrantTableIsRefused(@TempDir Path tmp) throws Exception {
+        List<String> files = List.of("xen/arch/arm/mm.c", "xen/arch/x86/mm/p2m.c", "xen/common/grant_table.c",
+                "xen/include/xen/grant_table.h");
+        Path a = tmp.resolve("series/a");
+        Path b = tmp.resolve("series/b");
+        for (String f : files) {
+            for (Path side : List.of(a, b)) {
+                Files.createDirectories(side.resolve(f).getParent());
+                Files.copy(XenTree.source().resolve(f), side.resolve(f));
+            }
+        }
+        for (String n : List.of("0006", "0046", "0047")) {
+            org.livepatch.testsupport.Tools.run(b, "patch", "-p1", "-N", "-f", "--fuzz=0", "-s", "-i", fix(n).toString());
+        }
+        Path patch = tmp.resolve("gnttab-0006-0046-0047.patch");
+        Process diff = new ProcessBuilder("diff", "-ru", "a", "b").directory(tmp.resolve("series").toFile())
+                .redirectOutput(patch.toFile()).start();
+        assertEquals(1, diff.waitFor(), "diff found the changes");
+
+        BuildRequest req = request(patch, tmp.resolve("out")).build();
+        BuildException e = assertThrows(BuildException.class, () -> run(req, "0006+0046+0047 (struct grant_table)", true));
+        System.out.println("real Xen, 0006+0046+0047: " + e.getMessage());
+        assertEquals(30, e.exitCode(), e.getMessage());
+        String line = e.getMessage().lines().filter(l -> l.contains("struct grant_table ")).findFirst()
+                .orElseThrow(() -> new AssertionError("struct grant_table not named: " + e.getMessage()));
+        assertTrue(line.contains("(defined in common/grant_table.c)"), line);
+        assertTrue(line.contains("field 'nr_v2_ops' added"), line);
+        assertTrue(line.contains("(in common/grant_table.o)"), line);
+        assertFalse(Files.exists(tmp.resolve("out/objects")), "refused before anything was diffed");
+    }
+
     @Test
     void fixesThatChangeNoTypeAreNotRefused(@TempDir Path tmp) throws Exception {
         List<StageEvent> hello = run(request(XenTree.patch("hello.patch"), tmp.resolve("hello")).build(), "hello.patch", false);
