@@ -70,6 +70,10 @@ public record DebugCompile(List<String> argv, String source) {
             if ((w.startsWith("-MF") || w.startsWith("-MQ") || w.startsWith("-MT")) && w.length() > 3) {
                 continue;
             }
+            if (w.startsWith("-Wp,-M")) {
+                // Kbuild's other spelling (-Wp,-MD,file): also a dependency file next to the object.
+                continue;
+            }
             if (w.equals("-o")) {
                 i++;
                 continue;

@@ -81,13 +81,11 @@ public final class LayoutCheck {
             ReferenceCache.deleteTree(dir);
             Files.createDirectories(dir);
             Files.createDirectories(log.getParent());
-            try {
-                checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log);
-            } finally {
-                // The debug objects are for this check only (kept with --debug, to look at).
-                if (!req.request().debug()) {
-                    ReferenceCache.deleteTree(dir);
-                }
+            checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log);
+            // The debug objects are for this check only (kept with --debug, and after a failed
+            // compile, whose log the message names).
+            if (!req.request().debug()) {
+                ReferenceCache.deleteTree(dir);
             }
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, dir, e.getMessage(), e);

@@ -32,6 +32,13 @@ class DebugCompileTest {
     }
 
     @Test
+    void otherSpellingsOfTheDependencyFileAreDroppedToo() {
+        DebugCompile c = DebugCompile.of("gcc -Wp,-MD,dir/.a.o.d -MFdir/.a.o.d2 -MQa.o -c dir/a.c -odir/a.o", Path.of("/t/a.o"))
+                .compile().orElseThrow();
+        assertEquals(List.of("gcc", "-c", "dir/a.c", "-g", "-gdwarf-4", "-fno-var-tracking", "-o", "/t/a.o"), c.argv());
+    }
+
+    @Test
     void makeEscapesAreUndoneAndAssemblyIsNotC() {
         DebugCompile c = DebugCompile.of("gcc '-DX=$$1' -c a.c -o a.o", Path.of("o")).compile().orElseThrow();
         assertTrue(c.argv().contains("-DX=$1"), c.argv().toString());
