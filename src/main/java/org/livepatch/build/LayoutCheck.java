@@ -42,7 +42,9 @@ import org.livepatch.layout.TypeLayouts;
  *
  * <p>A type named with {@code --allow-layout-change} is let through and recorded in the report;
  * every other change stops the build with exit 30 before anything is diffed or written, one line
- * per type naming its file, the fields and a few functions that use it.
+ * per type naming its file, the fields and a few functions that use it. {@code -k build} does
+ * not check again: it only accepts objects of a run that passed this check (the build record
+ * is written after it, see {@link KeptBuild}).
  */
 public final class LayoutCheck {
     public static final String STAGE = "layout-check";
@@ -100,6 +102,12 @@ public final class LayoutCheck {
                 : found.size() + " type layout(s) changed, " + allowed.size() + " allowed by --allow-layout-change");
         for (LayoutChange c : allowed) {
             clock.notice("allowed by --allow-layout-change: " + c);
+        }
+        for (String name : req.request().allowedLayoutChanges()) {
+            if (found.stream().noneMatch(c -> c.isNamed(name))) {
+                // Most likely a misspelt type: say so rather than let the option look effective.
+                clock.notice("--allow-layout-change " + name + ": no changed type of that name");
+            }
         }
         if (!refused.isEmpty()) {
             StringBuilder sb = new StringBuilder(refused.size() + " type layout change(s) cannot be live-patched (live instances keep"

@@ -46,8 +46,10 @@ class LayoutChangeCliTest {
         assertFalse(refused.err().contains("\tat "), "no stack trace: " + refused.err());
 
         CliRun allowed = run(tmp, src, "minixen-layout-header.patch", tmp.resolve("out2"),
-                "--allow-layout-change", "struct exception_table_entry");
+                "--allow-layout-change", "struct exception_table_entry", "--allow-layout-change", "exception_table_enrty");
         assertEquals(0, allowed.code(), allowed.err());
+        assertTrue(allowed.err().contains("--allow-layout-change exception_table_enrty: no changed type of that name"),
+                "a misspelt type is pointed out: " + allowed.err());
         assertTrue(allowed.err().contains("allowed by --allow-layout-change: struct exception_table_entry"), allowed.err());
         assertTrue(Files.isRegularFile(tmp.resolve("out2/minixen-layout-header.livepatch")));
     }
