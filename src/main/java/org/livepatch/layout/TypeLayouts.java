@@ -28,8 +28,10 @@ import org.livepatch.layout.DwarfReader.Unit;
 public record TypeLayouts(Map<String, List<TypeLayout>> types, Map<String, Set<String>> users) {
 
     public TypeLayouts {
-        types = Map.copyOf(types);
-        users = Map.copyOf(users);
+        // Sorted, not Map.copyOf: its iteration order varies between JVM runs, and the order of
+        // the changes found (and of a refusal's lines) must not.
+        types = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(types));
+        users = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(users));
     }
 
     /** One field (or, for an enum, one enumerator: offset is then its value). */

@@ -24,7 +24,7 @@ import org.livepatch.testsupport.XenTree;
  * {@code ../shared/xen-fixes/stable-4.17/} (never copied into the project), built against the
  * real Xen 4.17.5 tree.
  *
- * <p>Expectations come from reading the patches: 0013 ("domain: locking for iomem_caps
+ * <p>Expectations come from reading the patches (each test says what it read): 0013 ("domain: locking for iomem_caps
  * accesses", XSA fix) adds {@code rwlock_t caps_lock;} to {@code struct domain} in
  * {@code xen/include/xen/sched.h}, in front of {@code iomem_caps}, so every later field of the
  * structure moves. 0049 ("x86/vrtc: fix race in CMOS index checking") changes code of
@@ -85,20 +85,59 @@ class XenLayoutChangeTest {
         return events.stream().filter(e -> e.stage().equals(LayoutCheck.STAGE)).toList();
     }
 
+    /** Builds a fix that must be refused; returns the refusal (exit 30, nothing diffed or written). */
+    private static BuildException refused(Path tmp, Path patch, String label) throws Exception {
+        BuildRequest req = request(patch, tmp.resolve("out")).build();
+        BuildException e = assertThrows(BuildException.class, () -> run(req, label, true));
+        System.out.println("real Xen, " + label + ": " + e.getMessage());
+        assertEquals(30, e.exitCode(), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out/objects")), "refused before anything was diffed");
+        assertFalse(Files.exists(tmp.resolve("out").resolve(patch.getFileName().toString().replace(".patch", ".livepatch"))));
+        return e;
+    }
+
+    /** The refusal's line about {@code type} (e.g. {@code "struct domain "}). */
+    private static String line(BuildException e, String type) {
+        return e.getMessage().lines().filter(l -> l.contains(type)).findFirst()
+                .orElseThrow(() -> new AssertionError(type + " not named: " + e.getMessage()));
+    }
+
     @Test
     void aFieldAddedToStructDomainIsRefused(@TempDir Path tmp) throws Exception {
-        BuildRequest req = request(fix("0013"), tmp.resolve("out")).build();
-        BuildException e = assertThrows(BuildException.class, () -> run(req, "0013 (struct domain)", true));
-        System.out.println("real Xen, 0013: " + e.getMessage());
-        assertEquals(30, e.exitCode(), e.getMessage());
-        String line = e.getMessage().lines().filter(l -> l.contains("struct domain ")).findFirst()
-                .orElseThrow(() -> new AssertionError("struct domain not named: " + e.getMessage()));
+        String line = line(refused(tmp, fix("0013"), "0013 (struct domain)"), "struct domain ");
         assertTrue(line.contains("(defined in include/xen/sched.h)"), line);
         assertTrue(line.contains("field 'caps_lock' added"), line);
         assertTrue(line.contains("iomem_caps offset"), "the next field moved: " + line);
         assertTrue(line.contains("used by "), line);
-        assertFalse(Files.exists(tmp.resolve("out/objects")), "refused before anything was diffed");
-        assertFalse(Files.exists(tmp.resolve("out").resolve(req.patch().getFileName().toString().replace(".patch", ".livepatch"))));
+    }
+
+    /**
+     * 0011 ("sched: use sequence counter to enlighten vcpu_runstate_get()") moves
+     * {@code runstate} of {@code struct vcpu} (xen/sched.h) below {@code runstate_guest} and adds
+     * {@code struct seqcount runstate_seq} after it.
+     */
+    @Test
+    void struct_vcpuReorderedAndExtendedIsRefused(@TempDir Path tmp) throws Exception {
+        String line = line(refused(tmp, fix("0011"), "0011 (struct vcpu)"), "struct vcpu ");
+        assertTrue(line.contains("(defined in include/xen/sched.h)"), line);
+        assertTrue(line.contains("field 'runstate_seq' added"), line);
+        assertTrue(line.contains("runstate offset"), "runstate moved: " + line);
+    }
+
+    /**
+     * 0009 ("x86/HVM: add locking to I/O port translation list traversal") adds
+     * {@code rwlock_t g2m_ioport_lock} to {@code struct hvm_domain} (asm/hvm/domain.h) and removes
+     * {@code g2m_ioport} from {@code struct hvm_vcpu_io} (asm/hvm/vcpu.h): two types, two lines.
+     */
+    @Test
+    void hvmDomainAndHvmVcpuIoChangedAreRefused(@TempDir Path tmp) throws Exception {
+        BuildException e = refused(tmp, fix("0009"), "0009 (struct hvm_domain)");
+        String domain = line(e, "struct hvm_domain ");
+        assertTrue(domain.contains("(defined in arch/x86/include/asm/hvm/domain.h)"), domain);
+        assertTrue(domain.contains("field 'g2m_ioport_lock' added"), domain);
+        String io = line(e, "struct hvm_vcpu_io ");
+        assertTrue(io.contains("(defined in arch/x86/include/asm/hvm/vcpu.h)"), io);
+        assertTrue(io.contains("field 'g2m_ioport' removed"), io);
     }
 
     /**
