@@ -79,7 +79,7 @@ class XenLayoutChangeTest {
             System.out.printf("real Xen, %s: stopped after the layout check: %s%n", label, e.getMessage().lines().findFirst().orElse(""));
         } finally {
             StringBuilder sb = new StringBuilder();
-            events.forEach(e -> sb.append(String.format(" %s=%.1fs", e.stage(), e.elapsed().toMillis() / 1000.0)));
+            events.forEach(e -> sb.append(String.format(" %s=%.1fs/%d", e.stage(), e.elapsed().toMillis() / 1000.0, e.objectCount())));
             System.out.printf("real Xen, %s: %.1f s in all;%s%n", label, (System.nanoTime() - t0) / 1e9, sb);
         }
         return events.stream().filter(e -> e.stage().equals(LayoutCheck.STAGE)).toList();
