@@ -96,6 +96,23 @@ class LayoutChangeTest {
     }
 
     @Test
+    void anObjectWhoseLayoutsCannotBeCheckedIsRefused(@TempDir Path tmp) throws Exception {
+        // A command substitution in the flags (minixen appends EXTRA_CFLAGS_XEN_CORE, as Xen does):
+        // make's shell runs it, so the build works, but the recorded command is no longer one we
+        // can rewrite without a shell. Unchecked must mean refused, not waved through.
+        Path src = BuildFixtures.copyMinixen(tmp);
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("EXTRA_CFLAGS_XEN_CORE", "-DLPB_FLAG=`echo 1`");
+        BuildException e = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
+                BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp).environment(env).build(),
+                Progress.NONE));
+        assertEquals(30, e.exitCode(), e.getMessage());
+        assertEquals("cannot check the type layouts of common/version.o: cannot derive a debug compile: the recorded command"
+                + " is not one simple command", e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("out/minixen-extra-version.livepatch")));
+    }
+
+    @Test
     void aPatchWithoutTypeChangesIsNotRefused(@TempDir Path tmp) throws Exception {
         // The bundled example patches change code only: the check compiles and compares, and passes.
         Path src = BuildFixtures.copyMinixen(tmp);
