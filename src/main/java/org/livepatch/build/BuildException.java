@@ -57,7 +57,14 @@ public final class BuildException extends Exception {
          * The reference {@code xen-syms} names another gcc in {@code .comment} than the one that
          * would build the payload ({@code --skip-compiler-check} overrides).
          */
-        COMPILER_MISMATCH(29);
+        COMPILER_MISMATCH(29),
+        /**
+         * The patch changes the size or layout of a type the running hypervisor's code uses (see
+         * {@link LayoutCheck}), or that check could not be done. Exit 30 like the diff's other
+         * unpatchable changes ({@code PipelineException.Reason.UNPATCHABLE_CHANGE}): found while
+         * building, but the same verdict for the user.
+         */
+        UNPATCHABLE_LAYOUT(30);
 
         private final int exitCode;
 

@@ -24,14 +24,26 @@ import java.util.Map;
  * @param skipCompilerCheck {@code --skip-compiler-check}: build even if xen-syms names another gcc
  * @param cacheDir    the cache root, or null for ${LPB_CACHE:-~/.cache/livepatch-build}
  * @param environment environment for the builds (PATH finds the toolchain; XEN_BUILD_* pin strings)
+ * @param allowedLayoutChanges {@code --allow-layout-change}: types whose changed layout does not stop
+ *                    the build ({@code struct foo} or {@code foo}); see {@link LayoutCheck}
  */
 public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir, int jobs, SkipStage skip,
         boolean debug, boolean xenDebug, Path xenSyms, String depends, String xenDepends, boolean prelink,
-        boolean strip, boolean skipCompilerCheck, Path cacheDir, Map<String, String> environment) {
+        boolean strip, boolean skipCompilerCheck, Path cacheDir, Map<String, String> environment,
+        java.util.List<String> allowedLayoutChanges) {
 
     public BuildRequest {
         skip = skip == null ? SkipStage.NONE : skip;
         environment = Map.copyOf(environment == null ? System.getenv() : environment);
+        allowedLayoutChanges = allowedLayoutChanges == null ? java.util.List.of() : java.util.List.copyOf(allowedLayoutChanges);
+    }
+
+    /** Without {@code --allow-layout-change} (the form callers used before it existed). */
+    public BuildRequest(Path srcDir, Path patch, Path config, Path outputDir, int jobs, SkipStage skip,
+            boolean debug, boolean xenDebug, Path xenSyms, String depends, String xenDepends, boolean prelink,
+            boolean strip, boolean skipCompilerCheck, Path cacheDir, Map<String, String> environment) {
+        this(srcDir, patch, config, outputDir, jobs, skip, debug, xenDebug, xenSyms, depends, xenDepends, prelink, strip,
+                skipCompilerCheck, cacheDir, environment, java.util.List.of());
     }
 
     public static Builder builder() {
@@ -56,6 +68,7 @@ public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir,
         private boolean skipCompilerCheck;
         private Path cacheDir;
         private Map<String, String> environment = System.getenv();
+        private java.util.List<String> allowedLayoutChanges = java.util.List.of();
 
         public Builder srcDir(Path v) { srcDir = v; return this; }
         public Builder patch(Path v) { patch = v; return this; }
@@ -73,10 +86,11 @@ public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir,
         public Builder skipCompilerCheck(boolean v) { skipCompilerCheck = v; return this; }
         public Builder cacheDir(Path v) { cacheDir = v; return this; }
         public Builder environment(Map<String, String> v) { environment = v; return this; }
+        public Builder allowedLayoutChanges(java.util.List<String> v) { allowedLayoutChanges = v; return this; }
 
         public BuildRequest build() {
             return new BuildRequest(srcDir, patch, config, outputDir, jobs, skip, debug, xenDebug, xenSyms, depends,
-                    xenDepends, prelink, strip, skipCompilerCheck, cacheDir, environment);
+                    xenDepends, prelink, strip, skipCompilerCheck, cacheDir, environment, allowedLayoutChanges);
         }
     }
 }

@@ -133,6 +133,8 @@ public final class PatchedBuild {
             clock.start(STAGE_COLLECT, objects.size(), null);
             PatchedBuildResult result = collect(req, ref, work, objects, deps.derived(), clock);
             clock.finish(result.changed().size() + result.added().size(), String.join(" ", result.changedPaths()));
+            // While both trees are still there: a changed type layout stops the run here (exit 30).
+            LayoutCheck.Report layout = LayoutCheck.run(req, ref.tree(), work, result, clock);
 
             if (!req.request().debug()) {
                 ReferenceCache.deleteTree(work);
@@ -142,7 +144,7 @@ public final class PatchedBuild {
                 LinkedTree.makeAllPrivate(work);
             }
             return new PatchedBuildResult(result.changed(), result.added(), result.rebuilt(), result.derived(),
-                    result.referenceXenSyms(), result.xenSyms(), clock.times());
+                    result.referenceXenSyms(), result.xenSyms(), clock.times(), layout);
         } catch (IOException e) {
             unshare(linked, work, req);
             throw new BuildException(BuildException.Reason.WORKSPACE, out, e.getMessage(), e);

@@ -15,9 +15,17 @@ import java.util.Map;
  * @param referenceXenSyms xen-syms of the reference build (copied to {@code OUTPUT/xen-syms})
  * @param xenSyms          the symbols to resolve against: {@code --xen-syms} if given, else the reference's
  * @param times            stage times of this run, in order
+ * @param layout           what the type-layout check found ({@link LayoutCheck.Report#NONE} when it did not run)
  */
 public record PatchedBuildResult(List<ObjectPair> changed, List<NewObject> added, List<String> rebuilt,
-        Map<String, String> derived, Path referenceXenSyms, Path xenSyms, List<StageTime> times) {
+        Map<String, String> derived, Path referenceXenSyms, Path xenSyms, List<StageTime> times,
+        LayoutCheck.Report layout) {
+
+    /** Before (or without) the layout check. */
+    public PatchedBuildResult(List<ObjectPair> changed, List<NewObject> added, List<String> rebuilt,
+            Map<String, String> derived, Path referenceXenSyms, Path xenSyms, List<StageTime> times) {
+        this(changed, added, rebuilt, derived, referenceXenSyms, xenSyms, times, LayoutCheck.Report.NONE);
+    }
 
     public PatchedBuildResult {
         changed = List.copyOf(changed);
@@ -25,6 +33,7 @@ public record PatchedBuildResult(List<ObjectPair> changed, List<NewObject> added
         rebuilt = List.copyOf(rebuilt);
         derived = Map.copyOf(derived);
         times = List.copyOf(times);
+        layout = layout == null ? LayoutCheck.Report.NONE : layout;
     }
 
     /** Paths (relative to xen/) of the changed objects, for messages and tests. */

@@ -78,6 +78,12 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @Option(names = "--skip-compiler-check", description = "build even if xen-syms names another gcc (in .comment) than the one on PATH")
     boolean skipCompilerCheck;
 
+    @Option(names = "--allow-layout-change", paramLabel = "TYPE", description = {
+            "build even though the patch changes the size or layout of TYPE (e.g. 'struct grant_table' or",
+            "grant_table; repeatable): live instances keep the old layout, so only for a type you know no",
+            "patched code reads or writes in its old form; recorded in the report"})
+    java.util.List<String> allowLayoutChange = new java.util.ArrayList<>();
+
     @Spec
     CommandSpec spec;
 
@@ -125,7 +131,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
                 .srcDir(srcDir).patch(patch).config(config).outputDir(output)
                 .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
                 .depends(depends).xenDepends(xenDepends).prelink(prelink).strip(strip)
-                .skipCompilerCheck(skipCompilerCheck);
+                .skipCompilerCheck(skipCompilerCheck).allowedLayoutChanges(allowLayoutChange);
         if (cpus != null) {
             b.jobs(cpus);
         }

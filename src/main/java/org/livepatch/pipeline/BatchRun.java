@@ -255,7 +255,8 @@ public final class BatchRun {
     /** The template with one patch, its own OUTPUT and its share of the CPUs. */
     static BuildRequest request(BuildRequest t, Path patch, Path out, int jobs) {
         return new BuildRequest(t.srcDir(), patch, t.config(), out, jobs, t.skip(), t.debug(), t.xenDebug(), t.xenSyms(),
-                t.depends(), t.xenDepends(), t.prelink(), t.strip(), t.skipCompilerCheck(), t.cacheDir(), t.environment());
+                t.depends(), t.xenDepends(), t.prelink(), t.strip(), t.skipCompilerCheck(), t.cacheDir(), t.environment(),
+                t.allowedLayoutChanges());
     }
 
     private static void requireEmpty(Path root) throws BuildException {

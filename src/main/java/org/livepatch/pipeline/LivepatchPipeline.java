@@ -253,7 +253,9 @@ public final class LivepatchPipeline {
         Path reportFile = checked.outputDir().resolve(checked.patchName() + ".json");
         PipelineResult result = new PipelineResult(payloadFile, buildId, payload.depends().hex(), payload.xenDepends().hex(),
                 functions, newFunctions, lineOnly, changedObjects, clock.times(), reportFile);
-        byte[] reportBytes = Json.write(report(checked, result, xenSyms, compileCommands(built), packages)).getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> reportMap = report(checked, result, xenSyms, compileCommands(built), packages);
+        reportMap.put("layout_check", layoutReport(checked, built.objects().layout()));
+        byte[] reportBytes = Json.write(reportMap).getBytes(StandardCharsets.UTF_8);
         try {
             PairedPublish.publish(checked.outputDir(), reportFile.getFileName().toString(), reportBytes,
                     payloadFile.getFileName().toString(), payload.bytes().toArray());
@@ -261,6 +263,29 @@ public final class LivepatchPipeline {
             throw new PipelineException(PipelineException.Reason.OUTPUT, "cannot publish " + payloadFile + ": " + IoErrors.describe(e), e);
         }
         return result;
+    }
+
+    /**
+     * The type-layout check in the report: what was asked to be let through, and every changed
+     * type that was (a reviewer must see that this payload runs against live data of another layout).
+     */
+    private static Map<String, Object> layoutReport(CheckedRequest checked, org.livepatch.build.LayoutCheck.Report layout) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("objects_checked", layout.objectsChecked());
+        m.put("allow_layout_change", checked.request().allowedLayoutChanges());
+        List<Object> allowed = new ArrayList<>();
+        for (var c : layout.allowed()) {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("type", c.type());
+            cm.put("file", c.file());
+            cm.put("fields", c.fields());
+            cm.put("differences", c.differences());
+            cm.put("functions", List.copyOf(new java.util.TreeSet<>(c.functions())));
+            cm.put("objects", List.copyOf(new java.util.TreeSet<>(c.objects())));
+            allowed.add(cm);
+        }
+        m.put("allowed_changes", allowed);
+        return m;
     }
 
     private static ElfFile readXenSyms(Path xenSyms) throws PipelineException {

@@ -47,7 +47,7 @@ class MinixenBuildStageTest {
         assertEquals(before, BuildFixtures.checksums(src), "SRC untouched");
         List<String> stages = rec.events.stream().filter(e -> e.phase() == StageEvent.Phase.FINISHED).map(StageEvent::stage).toList();
         assertEquals(List.of("check", "hash-source", "reference-build", "copy-reference", "apply-patch", "find-affected",
-                "patched-build", "collect-objects"), stages);
+                "patched-build", "collect-objects", "layout-check"), stages);
         System.out.println("[minixen] " + o.times());
     }
 
