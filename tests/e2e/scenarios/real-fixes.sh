@@ -1,0 +1,66 @@
+# e2e scenario (issue 15): payloads of real fixes from Xen's stable-4.17 branch, built by
+# ./livepatch-build against the booted hypervisor, are applied one after the other and behave.
+# Runs in dom0 with tests/e2e/dom0/lib.sh; the driver is tests/e2e/test-real-fixes, which builds
+# the payloads and writes fixes.plan: one line per payload, "NAME FUNCTION...", the functions
+# the payload must patch (the names Xen resolved them by).
+
+xen_id=$(cat xen-syms.build-id)
+expect_xl_info build_id "$xen_id"
+orig=$(xen_extra)
+expect_contains "Nothing to list" xen-livepatch list
+
+# patched_functions NAME: sets $got to the functions the live hypervisor says payload NAME
+# patches, sorted, from its own dump ('x' debug key: "    NAME patch OLD(SIZE) with NEW (SIZE)").
+patched_functions() {
+    xen_dmesg >/dev/null
+    xl debug-keys x
+    d=$(xen_dmesg)
+    printf '%s\n' "$d" | grep -e "name=" -e " patch " || true
+    printf '%s\n' "$d" | grep -q "name=$1 state=APPLIED" || e2e_fail "'x' debug key does not show $1 APPLIED"
+    got=$(printf '%s\n' "$d" | sed -n 's/.*[[:space:]]\([^[:space:]]\{1,\}\) patch [0-9a-fx]\{1,\}(.*/\1/p' | sort | tr '\n' ' ')
+}
+
+# exercise: hypercalls and scheduling while a payload is applied; each vCPU of dom0 spins and
+# sleeps so both physical CPUs switch between dom0 and idle many times.
+exercise() {
+    (i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; sleep 1) &
+    (i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; sleep 1) &
+    wait
+    expect_ok xl debug-keys r
+    expect_xl_info build_id "$xen_id"
+    expect_ok xl dmesg
+}
+
+n=0
+exec 3< fixes.plan
+while read -r name funcs <&3; do
+    n=$((n + 1))
+    e2e_note "fix $n: $name, expected to patch: $funcs"
+    if [ "$n" = 1 ]; then
+        # the first one the way an operator would: load = upload + apply
+        expect_contains completed xen-livepatch load "$name.livepatch"
+    else
+        expect_contains completed xen-livepatch upload "$name" "$name.livepatch"
+        expect_state "$name" CHECKED
+        expect_contains completed xen-livepatch apply "$name"
+    fi
+    expect_state "$name" APPLIED
+    want=$(for f in $funcs; do echo "$f"; done | sort | tr '\n' ' ')
+    patched_functions "$name"
+    echo "patched by $name: $got"
+    [ "$got" = "$want" ] || e2e_fail "$name patches '$got', expected '$want'"
+    exercise
+    expect_extra "$orig"
+    expect_contains completed xen-livepatch revert "$name"
+    expect_state "$name" CHECKED
+    exercise
+    expect_contains completed xen-livepatch unload "$name"
+    expect_state "$name" absent
+done
+exec 3<&-
+[ "$n" -ge 3 ] || e2e_fail "only $n fixes in fixes.plan"
+
+expect_contains "Nothing to list" xen-livepatch list
+expect_xl_info build_id "$xen_id"
+expect_extra "$orig"
+e2e_note "real-fixes: $n fixes applied, exercised, reverted and unloaded"
