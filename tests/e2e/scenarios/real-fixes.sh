@@ -37,11 +37,26 @@ exercise() {
     expect_ok xl dmesg -c
 }
 
+# probe NAME original|fixed: where a fix's code is reachable from a guest-less dom0, call it and
+# check the result is the original's or the fixed one's.
+probe() {
+    case "$1" in
+    xsa506)
+        # dm_op(domid 0, nr_bufs 0, NULL): the fix returns -ENODATA (61) first; the original
+        # copies zero buffers and stops at dm_op's "not a remote domain" check, -EPERM (1).
+        if [ "$2" = fixed ]; then want=-61; else want=-1; fi
+        expect_ok ./xen-hypercall 41 0 0 0
+        [ "$E2E_OUT" = "rc=$want" ] || e2e_fail "$1 $2: dm_op gave '$E2E_OUT', expected rc=$want" ;;
+    esac
+}
+
+chmod +x xen-hypercall
 n=0
 exec 3< fixes.plan
 while read -r name funcs <&3; do
     n=$((n + 1))
     e2e_note "fix $n: $name, expected to patch: $funcs"
+    probe "$name" original
     if [ "$n" = 1 ]; then
         # the first one the way an operator would: load = upload + apply
         expect_contains completed xen-livepatch load "$name.livepatch"
@@ -56,10 +71,12 @@ while read -r name funcs <&3; do
     echo "patched by $name: $got"
     [ "$got" = "$want" ] || e2e_fail "$name patches '$got', expected '$want'"
     exercise
+    probe "$name" fixed
     expect_extra "$orig"
     expect_contains completed xen-livepatch revert "$name"
     expect_state "$name" CHECKED
     exercise
+    probe "$name" original
     expect_contains completed xen-livepatch unload "$name"
     expect_state "$name" absent
 done
