@@ -98,7 +98,9 @@ class XenLayoutChangeTest {
 
     /** The refusal's line about {@code type} (e.g. {@code "struct domain "}). */
     private static String line(BuildException e, String type) {
-        return e.getMessage().lines().filter(l -> l.contains(type)).findFirst()
+        // The line that names the type itself, not one whose field has that type
+        // ("struct arch_domain ...: field 'hvm' struct hvm_domain (376 bytes) -> ...").
+        return e.getMessage().lines().filter(l -> l.strip().startsWith(type)).findFirst()
                 .orElseThrow(() -> new AssertionError(type + " not named: " + e.getMessage()));
     }
 
