@@ -1,6 +1,7 @@
 package org.livepatch.cli;
 
 import java.io.PrintStream;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.livepatch.build.BuildException;
 import org.livepatch.build.ExternalCommand;
@@ -23,6 +24,14 @@ public final class Interrupts {
     static final long GRACE_MILLIS = 10_000;
     private static final AtomicReference<String> RECEIVED = new AtomicReference<>();
     private static volatile String lastWords = "";
+    /**
+     * Who says the one line: the main thread unwinding, or a backstop halting the process. Both
+     * can get there at once (a second Ctrl-C while the first unwind is printing), and the user
+     * must still read exactly one line.
+     */
+    private static final AtomicBoolean FINAL_WORD = new AtomicBoolean();
+    /** How long a backstop that lost the final word waits for the main thread to exit by itself. */
+    private static final long LOSER_WAIT_MILLIS = 2_000;
 
     private Interrupts() {}
 
@@ -78,10 +87,37 @@ public final class Interrupts {
         watchdog.start();
     }
 
+    /**
+     * Called by the main thread before it reports the interrupt. When a backstop is already saying
+     * the line and halting, the main thread must neither say a second one nor exit before the
+     * halt: it waits for the end.
+     */
+    public static void claimFinalWordOrAwaitHalt() {
+        if (FINAL_WORD.compareAndSet(false, true)) {
+            return;
+        }
+        while (true) {
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException stillWaiting) {
+                // the halt ends this thread; an interrupt does not
+            }
+        }
+    }
+
     private static void halt(String command, PrintStream out, String sig) {
         ExternalCommand.stopAll();
-        out.println(command + ": " + message(sig, "stopped at once; the next run removes what is left"));
-        out.flush();
+        if (FINAL_WORD.compareAndSet(false, true)) {
+            out.println(command + ": " + message(sig, "stopped at once; the next run removes what is left"));
+            out.flush();
+        } else {
+            // The main thread has its line out or on the way, and is exiting: let it, briefly.
+            try {
+                Thread.sleep(LOSER_WAIT_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         // halt, not exit: the main thread may hold locks the shutdown hooks would wait for.
         Runtime.getRuntime().halt(BuildException.Reason.INTERRUPTED.exitCode());
     }

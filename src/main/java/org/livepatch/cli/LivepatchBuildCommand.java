@@ -118,6 +118,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     }
 
     private static CommandRunner.UserError interrupted(String what) {
+        Interrupts.claimFinalWordOrAwaitHalt();
         return new CommandRunner.UserError(BuildException.Reason.INTERRUPTED.exitCode(), Interrupts.message(Interrupts.received(), what));
     }
 
