@@ -152,10 +152,9 @@ final class PayloadObjectWriter {
         }
         Sec ps = pieceSections.get(s);
         if (ps != null) {
-            for (AuxPieces.Piece p : plan.pieces.get(s)) {
-                if (p.covers(location)) {
-                    return new Placement(ps, pieceStart.get(p) + location - p.start());
-                }
+            AuxPieces.Piece p = AuxPieces.choose(plan.pieces.get(s), location);
+            if (p != null) {
+                return new Placement(ps, pieceStart.get(p) + location - p.start());
             }
         }
         return null;
