@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -26,6 +28,7 @@ import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.AltEntries;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.xen.XenSymbol;
 import org.livepatch.xen.XenSymbolTable;
@@ -74,6 +77,7 @@ class DiffFixtureTest {
                     anyChange = true;
                     assertNotNull(r.output());
                     checkPayload(work, r, xen);
+                    checkAlternatives(b.patched(), work.resolve("payload.o"));
                 }
                 case NO_CHANGE -> assertNull(r.output());
                 case REFUSED -> {
@@ -121,6 +125,31 @@ class DiffFixtureTest {
                 assertTrue(rel.symbol().index() != 0, rs.section().name() + ": relocation without symbol");
             }
         }
+    }
+
+    /**
+     * Every alternative of the carried code is in the payload with exactly the replacement bytes
+     * it has in the patched object, read with binutils on both sides: however the replacement
+     * code was cut and laid out again, each entry still finds its own bytes, all of them. An
+     * entry that is missing, points past the payload's {@code .altinstr_replacement}, or finds
+     * another entry's bytes there fails.
+     */
+    static void checkAlternatives(Path patched, Path payload) throws Exception {
+        Map<String, List<String>> in = AltEntries.of(patched);
+        Map<String, List<String>> out = AltEntries.of(payload);
+        Set<String> carriedCode = new TreeSet<>();
+        for (var sec : org.livepatch.testsupport.ReadelfFacts.sections(payload)) {
+            if (sec.name().startsWith(".text")) {
+                carriedCode.add(sec.name());
+            }
+        }
+        Map<String, List<String>> want = new TreeMap<>();
+        for (var e : in.entrySet()) {
+            if (carriedCode.contains(e.getKey().substring(0, e.getKey().indexOf('+')))) {
+                want.put(e.getKey(), e.getValue());
+            }
+        }
+        assertEquals(want, out, payload + ": alternatives of the carried code, site -> entries");
     }
 
     /** The names of the funcs entries, read back through their relocations into .livepatch.strings. */
