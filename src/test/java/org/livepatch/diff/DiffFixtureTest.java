@@ -119,6 +119,11 @@ class DiffFixtureTest {
             assertEquals(0, f.oldAddr(), "old_addr is left for the hypervisor to resolve");
             assertTrue(f.newSize() > 0);
         }
+        // A cold part (foo.cold) returns into its parent at fixed offsets: the new copy of a
+        // function must never use the running hypervisor's cold part, which returns into the old one.
+        for (Symbol s : p.symbols()) {
+            assertFalse(s.shndx() == 0 && s.name().matches(".*\\.cold(\\.[0-9]+)?$"), "payload refers to the hypervisor's cold part " + s.name());
+        }
         // Every relocation names a symbol, and every defined symbol sits in a section of the payload.
         for (RelocationSection rs : p.relocationSections()) {
             for (Relocation rel : rs.relocations()) {
