@@ -29,6 +29,7 @@ import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
 import org.livepatch.testsupport.AltEntries;
+import org.livepatch.testsupport.FixupTraces;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.xen.XenSymbol;
 import org.livepatch.xen.XenSymbolTable;
@@ -78,6 +79,7 @@ class DiffFixtureTest {
                     assertNotNull(r.output());
                     checkPayload(work, r, xen);
                     checkAlternatives(b.patched(), work.resolve("payload.o"));
+                    checkFixups(b.patched(), work.resolve("payload.o"));
                 }
                 case NO_CHANGE -> assertNull(r.output());
                 case REFUSED -> {
@@ -155,6 +157,29 @@ class DiffFixtureTest {
             }
         }
         assertEquals(want, out, payload + ": alternatives of the carried code, site -> entries");
+    }
+
+    /**
+     * The fixup code of every exception-table entry of the carried code runs the same
+     * instructions in the payload as in the patched object (objdump on both sides, following the
+     * jumps the assembler resolved inside {@code .fixup}).
+     */
+    static void checkFixups(Path patched, Path payload) throws Exception {
+        Map<String, String> in = FixupTraces.of(patched);
+        Map<String, String> out = FixupTraces.of(payload);
+        Set<String> carriedCode = new TreeSet<>();
+        for (var sec : org.livepatch.testsupport.ReadelfFacts.sections(payload)) {
+            if (sec.name().startsWith(".text")) {
+                carriedCode.add(sec.name());
+            }
+        }
+        Map<String, String> want = new TreeMap<>();
+        for (var e : in.entrySet()) {
+            if (carriedCode.contains(e.getKey().substring(0, e.getKey().indexOf('+')))) {
+                want.put(e.getKey(), e.getValue());
+            }
+        }
+        assertEquals(want, out, payload + ": fixup code of the carried code, site -> instructions run");
     }
 
     /** The names of the funcs entries, read back through their relocations into .livepatch.strings. */
