@@ -32,7 +32,8 @@ import org.livepatch.elf.Section;
  *   <li>ranges that share a byte are one piece;</li>
  *   <li>a relative branch inside a piece whose target the assembler resolved (no relocation on
  *       it) to another byte of the section joins the piece containing the target, and
- *       everything in between;</li>
+ *       everything in between (a replacement jumping to its own end jumps to the original code
+ *       that follows it once it is in place, and needs nothing);</li>
  *   <li>fixup code whose last instruction falls through joins the piece that follows (an
  *       alternative's replacement falling off its end is normal: it runs in place of the
  *       original instruction, followed by the original code);</li>
@@ -146,7 +147,9 @@ final class AuxPieces {
                 for (X86Insn i : code) {
                     long t = i.immSize() > 0 && idx.relocations(s, i.offset() + i.immAt(), i.offset() + i.immAt() + i.immSize()).isEmpty()
                             ? i.localBranchTarget(s.data()) : -1;
-                    if (t < 0 || (t >= start && t < end)) {
+                    // A replacement may jump to its own end: that is the code after it in place
+                    // (svm/entry.o's "je" over a wrmsr). Fixup code jumping there runs the next piece.
+                    if (t < 0 || (t >= start && t < end) || (t == end && !joinFallThrough)) {
                         continue;
                     }
                     Map.Entry<Long, Long> other = pieces.floorEntry(t);
