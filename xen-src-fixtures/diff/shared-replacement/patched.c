@@ -49,7 +49,12 @@ int fn_smap(int *p)
 {
     int v;
 
+#ifdef SMAP_REPL_CHANGED
+    /* A different replacement where fn_nospec's empty one points. */
+    xl_alternative("nop; nop; nop", "lfence", XL_FEATURE_SMAP);
+#else
     xl_alternative("nop; nop; nop", "stac", XL_FEATURE_SMAP);
+#endif
     v = *p + 5;
     xl_alternative("nop; nop; nop", "clac", XL_FEATURE_SMAP);
     return v;

@@ -94,7 +94,7 @@ final class InclusionPlan {
 
     void carryPiece(AuxPieces.Piece p, String why) {
         Set<AuxPieces.Piece> set = pieces.computeIfAbsent(p.section(), k -> new LinkedHashSet<>());
-        if (set.add(p)) {
+        if (set.add(p) && p.end() > p.start()) {
             String whole = side.pieces.wholeBecause(p.section());
             report.add(new ReportEntry("section", p.section().name() + "+0x" + Long.toHexString(p.start()),
                     whole == null ? why : why + "; carried whole because " + whole));
@@ -326,7 +326,7 @@ final class InclusionPlan {
                             continue;
                         }
                     }
-                    bind(t.section, r, target, user);
+                    bindEntry(t, e, r, user);
                 }
             }
         }
@@ -338,6 +338,20 @@ final class InclusionPlan {
         }
         int after = carried.size() + wholeSections.size() + pieces.values().stream().mapToInt(Set::size).sum();
         return after != before;
+    }
+
+    /**
+     * How a field of a kept special-table entry is written. An empty replacement gets an empty
+     * piece of its own: it must not bring along, or be judged by, the bytes of the replacement
+     * it happens to point at.
+     */
+    Binding bindEntry(SpecialTable t, SpecialTable.Entry e, Relocation r, String user) {
+        if (t.pointsAtEmptyReplacement(idx, e, r)) {
+            Target.SectionTarget st = (Target.SectionTarget) t.target(idx, e, r);
+            carryPiece(new AuxPieces.Piece(st.section(), st.offset(), st.offset()), user);
+            return carried(st.section(), r, st.offset(), user);
+        }
+        return bind(t.section, r, t.target(idx, e, r), user);
     }
 
     private boolean isCarriedCode(Unit u) {

@@ -217,7 +217,7 @@ final class PayloadObjectWriter {
             for (SpecialTable.Entry en : e.getValue()) {
                 long shift = moves.get(i++)[1] - en.start();
                 for (Relocation r : en.relocations()) {
-                    Rel rel = rel(r, plan.bind(t.section, r, t.target(idx, en, r), t.section.name()), r.offset() + shift);
+                    Rel rel = rel(r, plan.bindEntry(t, en, r, t.section.name()), r.offset() + shift);
                     if (rel != null) {
                         rels.add(rel);
                     }
