@@ -246,7 +246,7 @@ final class ChangeDetector {
             }
             for (Relocation r : e.relocations()) {
                 sb.append('|').append(r.offset() - e.start()).append(':').append(r.type()).append(':')
-                        .append(key(side, t.target(side.index, e, r)));
+                        .append(t.pointsAtEmptyReplacement(side.index, e, r) ? "P:empty" : key(side, t.target(side.index, e, r)));
                 if (withLines && t.profile.lineBits()) {
                     sb.append(":line-bits=").append(Long.toHexString(r.addend() - t.profile.displacement(r.addend())));
                 }

@@ -56,6 +56,7 @@ final class InclusionPlan {
     final List<ReportEntry> report = new ArrayList<>();
 
     private final List<Runnable> work = new ArrayList<>();
+    private final List<Promise> promised = new ArrayList<>();
     private final Set<Section> scanned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<Unit> scannedUnits = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -93,8 +94,10 @@ final class InclusionPlan {
 
     void carryPiece(AuxPieces.Piece p, String why) {
         Set<AuxPieces.Piece> set = pieces.computeIfAbsent(p.section(), k -> new LinkedHashSet<>());
-        if (set.add(p)) {
-            report.add(new ReportEntry("section", p.section().name() + "+0x" + Long.toHexString(p.start()), why));
+        if (set.add(p) && p.end() > p.start()) {
+            String whole = side.pieces.wholeBecause(p.section());
+            report.add(new ReportEntry("section", p.section().name() + "+0x" + Long.toHexString(p.start()),
+                    whole == null ? why : why + "; carried whole because " + whole));
             work.add(() -> {
                 for (Relocation r : idx.relocations(p.section(), p.start(), p.end())) {
                     bind(p.section(), r, idx.resolve(p.section(), r), p.section().name() + " piece for " + why);
@@ -112,6 +115,7 @@ final class InclusionPlan {
             }
             grew = keepSpecialEntries();
         }
+        checkPromises();
     }
 
     private void scanSection(Section s) {
@@ -152,11 +156,11 @@ final class InclusionPlan {
             }
             case Target.StringTarget st -> {
                 copyWhole(st.section(), "strings used by " + user);
-                return carried(st.section(), r, st.offset());
+                return carried(st.section(), r, st.offset(), user);
             }
             case Target.ConstantTarget ct -> {
                 copyWhole(ct.section(), "constants used by " + user);
-                return carried(ct.section(), r, ct.offset());
+                return carried(ct.section(), r, ct.offset(), user);
             }
             case Target.SymbolTarget st -> {
                 Symbol s = st.symbol();
@@ -183,8 +187,26 @@ final class InclusionPlan {
         }
     }
 
-    private Binding carried(Section sec, Relocation r, long location) {
+    private Binding carried(Section sec, Relocation r, long location, String user) {
+        promised.add(new Promise(sec, location, user));
         return new Binding.Carried(sec, location, r.addend() + r.symbol().value() - location);
+    }
+
+    /** A byte some carried relocation will point to, so it must be carried too. */
+    private record Promise(Section section, long location, String user) {}
+
+    /**
+     * Every carried reference must land on carried bytes, or the writer would have nowhere to
+     * point it. The rules above are meant to guarantee that; should a case slip through them, it
+     * becomes a refusal naming the reference (exit 30, one line), never a crash while writing.
+     */
+    private void checkPromises() {
+        for (Promise p : promised) {
+            if (!isCarried(p.section(), p.location())) {
+                refuse(p.user(), "refers to " + p.section().name() + "+0x" + Long.toHexString(p.location())
+                        + ", which this tool could not carry into the payload");
+            }
+        }
     }
 
     private Binding refuse(String user, String reason) {
@@ -196,11 +218,12 @@ final class InclusionPlan {
         if (idx.role(sec) == SectionRole.AUX_CODE) {
             AuxPieces.Piece p = side.pieces.pieceAt(sec, location);
             if (p == null) {
+                // No table entry describes these bytes, so nothing says where their code ends.
                 copyWhole(sec, "code used by " + user);
             } else {
                 carryPiece(p, user);
             }
-            return carried(sec, r, location);
+            return carried(sec, r, location, user);
         }
         return refuse(user, "refers to " + sec.name() + "+0x" + Long.toHexString(location)
                 + ", which is neither a symbol nor data a payload can carry");
@@ -218,25 +241,41 @@ final class InclusionPlan {
             return external(u, r, user);
         }
         if (carried.containsKey(u) || (wholeSections.containsKey(u.section()) && u.wholeSection())) {
-            return carried(u.section(), r, location);
+            return carried(u.section(), r, location, user);
+        }
+        String parent = u.isFunction() ? XenNames.coldParent(u.symbol().name()) : null;
+        if (parent != null) {
+            // GCC's out-of-line cold part of a function (foo.cold, in .text.unlikely.foo) is
+            // reached only by jumps from its parent and jumps back into it at fixed offsets. Only
+            // carried code is scanned, so the user is the parent's new copy: it needs the cold
+            // part that returns into that new copy, changed or not. The running hypervisor's
+            // cold part would return into the old parent, in the middle of the code this payload
+            // replaces.
+            carry(u, "cold part of " + parent + ", used by " + user);
+            report.add(new ReportEntry("included", u.describe(), "cold part of " + parent + "; carried with it"));
+            return carried(u.section(), r, location, user);
         }
         if (st == ChangeDetector.Status.NEW) {
             carry(u, "new, used by " + user);
             report.add(new ReportEntry(u.isFunction() ? "new" : "included", u.describe(), "new, used by " + user));
-            return carried(u.section(), r, location);
+            return carried(u.section(), r, location, user);
         }
         if (st == ChangeDetector.Status.CHANGED && (u.isFunction() || role == SectionRole.RODATA || role == SectionRole.TEXT)) {
-            if (!u.isFunction()) {
+            if (u.isFunction()) {
+                // Changed functions are carried as such before the closure starts; this only
+                // matters for one that was not, so the reference never dangles.
+                carry(u, "changed, used by " + user);
+            } else {
                 carry(u, "changed read-only data used by " + user);
                 report.add(new ReportEntry("included", u.describe(), "read-only data changed; the payload carries the new copy for " + user));
             }
-            return carried(u.section(), r, location);
+            return carried(u.section(), r, location, user);
         }
         if (u.symbol() == null) {
             if (role == SectionRole.RODATA || role == SectionRole.TEXT) {
                 carry(u, "unnamed " + (role == SectionRole.TEXT ? "code" : "read-only data") + " used by " + user);
                 report.add(new ReportEntry("included", u.describe(), "has no symbol to bind to; carried as a copy for " + user));
-                return carried(u.section(), r, location);
+                return carried(u.section(), r, location, user);
             }
             return refuse(user, "refers to unnamed data in " + u.section().name() + "+0x" + Long.toHexString(location)
                     + ", which cannot be bound to the running hypervisor's copy");
@@ -287,7 +326,7 @@ final class InclusionPlan {
                             continue;
                         }
                     }
-                    bind(t.section, r, target, user);
+                    bindEntry(t, e, r, user);
                 }
             }
         }
@@ -299,6 +338,20 @@ final class InclusionPlan {
         }
         int after = carried.size() + wholeSections.size() + pieces.values().stream().mapToInt(Set::size).sum();
         return after != before;
+    }
+
+    /**
+     * How a field of a kept special-table entry is written. An empty replacement gets an empty
+     * piece of its own: it must not bring along, or be judged by, the bytes of the replacement
+     * it happens to point at.
+     */
+    Binding bindEntry(SpecialTable t, SpecialTable.Entry e, Relocation r, String user) {
+        if (t.pointsAtEmptyReplacement(idx, e, r)) {
+            Target.SectionTarget st = (Target.SectionTarget) t.target(idx, e, r);
+            carryPiece(new AuxPieces.Piece(st.section(), st.offset(), st.offset()), user);
+            return carried(st.section(), r, st.offset(), user);
+        }
+        return bind(t.section, r, t.target(idx, e, r), user);
     }
 
     private boolean isCarriedCode(Unit u) {
@@ -316,13 +369,6 @@ final class InclusionPlan {
             }
         }
         Set<AuxPieces.Piece> ps = pieces.get(s);
-        if (ps != null) {
-            for (AuxPieces.Piece p : ps) {
-                if (p.covers(location)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return ps != null && AuxPieces.choose(ps, location) != null;
     }
 }

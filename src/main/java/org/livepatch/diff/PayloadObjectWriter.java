@@ -152,10 +152,9 @@ final class PayloadObjectWriter {
         }
         Sec ps = pieceSections.get(s);
         if (ps != null) {
-            for (AuxPieces.Piece p : plan.pieces.get(s)) {
-                if (p.covers(location)) {
-                    return new Placement(ps, pieceStart.get(p) + location - p.start());
-                }
+            AuxPieces.Piece p = AuxPieces.choose(plan.pieces.get(s), location);
+            if (p != null) {
+                return new Placement(ps, pieceStart.get(p) + location - p.start());
             }
         }
         return null;
@@ -218,7 +217,7 @@ final class PayloadObjectWriter {
             for (SpecialTable.Entry en : e.getValue()) {
                 long shift = moves.get(i++)[1] - en.start();
                 for (Relocation r : en.relocations()) {
-                    Rel rel = rel(r, plan.bind(t.section, r, t.target(idx, en, r), t.section.name()), r.offset() + shift);
+                    Rel rel = rel(r, plan.bindEntry(t, en, r, t.section.name()), r.offset() + shift);
                     if (rel != null) {
                         rels.add(rel);
                     }

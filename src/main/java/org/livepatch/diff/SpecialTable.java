@@ -156,6 +156,16 @@ final class SpecialTable {
         };
     }
 
+    /**
+     * True when {@code r} is the replacement field of an alternatives entry whose replacement is
+     * empty ({@code alternative("lfence", "", ...)}): it needs no bytes, and wherever it points
+     * (the first byte of some other entry's replacement, typically) says nothing about it.
+     */
+    boolean pointsAtEmptyReplacement(ObjectIndex idx, Entry e, Relocation r) {
+        return r != e.anchor() && replacementLength(e) == 0 && target(idx, e, r) instanceof Target.SectionTarget st
+                && st.section().name().equals(profile.auxSection());
+    }
+
     /** For an alternatives entry, the length of its replacement code (repl_len). */
     int replacementLength(Entry e) {
         if (profile.replacementLength() < 0 || section.isNoBits()) {

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -26,6 +28,8 @@ import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.LivepatchFunc;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.testsupport.AltEntries;
+import org.livepatch.testsupport.FixupTraces;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.xen.XenSymbol;
 import org.livepatch.xen.XenSymbolTable;
@@ -74,6 +78,8 @@ class DiffFixtureTest {
                     anyChange = true;
                     assertNotNull(r.output());
                     checkPayload(work, r, xen);
+                    checkAlternatives(b.patched(), work.resolve("payload.o"));
+                    checkFixups(b.patched(), work.resolve("payload.o"));
                 }
                 case NO_CHANGE -> assertNull(r.output());
                 case REFUSED -> {
@@ -115,12 +121,65 @@ class DiffFixtureTest {
             assertEquals(0, f.oldAddr(), "old_addr is left for the hypervisor to resolve");
             assertTrue(f.newSize() > 0);
         }
+        // A cold part (foo.cold) returns into its parent at fixed offsets: the new copy of a
+        // function must never use the running hypervisor's cold part, which returns into the old one.
+        for (Symbol s : p.symbols()) {
+            assertFalse(s.shndx() == 0 && s.name().matches(".*\\.cold(\\.[0-9]+)?$"), "payload refers to the hypervisor's cold part " + s.name());
+        }
         // Every relocation names a symbol, and every defined symbol sits in a section of the payload.
         for (RelocationSection rs : p.relocationSections()) {
             for (Relocation rel : rs.relocations()) {
                 assertTrue(rel.symbol().index() != 0, rs.section().name() + ": relocation without symbol");
             }
         }
+    }
+
+    /**
+     * Every alternative of the carried code is in the payload with exactly the replacement bytes
+     * it has in the patched object, read with binutils on both sides: however the replacement
+     * code was cut and laid out again, each entry still finds its own bytes, all of them. An
+     * entry that is missing, points past the payload's {@code .altinstr_replacement}, or finds
+     * another entry's bytes there fails.
+     */
+    static void checkAlternatives(Path patched, Path payload) throws Exception {
+        Map<String, List<String>> in = AltEntries.of(patched);
+        Map<String, List<String>> out = AltEntries.of(payload);
+        Set<String> carriedCode = new TreeSet<>();
+        for (var sec : org.livepatch.testsupport.ReadelfFacts.sections(payload)) {
+            if (sec.name().startsWith(".text")) {
+                carriedCode.add(sec.name());
+            }
+        }
+        Map<String, List<String>> want = new TreeMap<>();
+        for (var e : in.entrySet()) {
+            if (carriedCode.contains(e.getKey().substring(0, e.getKey().indexOf('+')))) {
+                want.put(e.getKey(), e.getValue());
+            }
+        }
+        assertEquals(want, out, payload + ": alternatives of the carried code, site -> entries");
+    }
+
+    /**
+     * The fixup code of every exception-table entry of the carried code runs the same
+     * instructions in the payload as in the patched object (objdump on both sides, following the
+     * jumps the assembler resolved inside {@code .fixup}).
+     */
+    static void checkFixups(Path patched, Path payload) throws Exception {
+        Map<String, String> in = FixupTraces.of(patched);
+        Map<String, String> out = FixupTraces.of(payload);
+        Set<String> carriedCode = new TreeSet<>();
+        for (var sec : org.livepatch.testsupport.ReadelfFacts.sections(payload)) {
+            if (sec.name().startsWith(".text")) {
+                carriedCode.add(sec.name());
+            }
+        }
+        Map<String, String> want = new TreeMap<>();
+        for (var e : in.entrySet()) {
+            if (carriedCode.contains(e.getKey().substring(0, e.getKey().indexOf('+')))) {
+                want.put(e.getKey(), e.getValue());
+            }
+        }
+        assertEquals(want, out, payload + ": fixup code of the carried code, site -> instructions run");
     }
 
     /** The names of the funcs entries, read back through their relocations into .livepatch.strings. */
