@@ -47,16 +47,7 @@ import org.livepatch.verify.PayloadFile;
 class XenAlternativesTest {
 
     private static BuildRequest request(Path patch, Path out) throws Exception {
-        Path xenSyms = XenTree.xenSyms();
-        return BuildRequest.builder()
-                .srcDir(XenTree.source())
-                .patch(patch)
-                .config(XenTree.root().resolve("xen/.config"))
-                .outputDir(out)
-                .jobs(Runtime.getRuntime().availableProcessors())
-                .depends(LinkFixture.readelfBuildId(xenSyms))
-                .xenSyms(xenSyms)
-                .build();
+        return XenTree.request(patch, out).build();
     }
 
     private static void loads(PipelineResult r) throws Exception {

@@ -46,15 +46,7 @@ class XenLayoutChangeTest {
     }
 
     private static BuildRequest.Builder request(Path patch, Path out) throws Exception {
-        Path xenSyms = XenTree.xenSyms();
-        return BuildRequest.builder()
-                .srcDir(XenTree.source())
-                .patch(patch)
-                .config(XenTree.root().resolve("xen/.config"))
-                .outputDir(out)
-                .jobs(Runtime.getRuntime().availableProcessors())
-                .depends(LinkFixture.readelfBuildId(xenSyms))
-                .xenSyms(xenSyms);
+        return XenTree.request(patch, out);
     }
 
     /** Runs the pipeline; returns the layout-check stage's FINISHED events (and prints the stage times). */

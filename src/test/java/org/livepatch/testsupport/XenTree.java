@@ -99,4 +99,20 @@ public final class XenTree {
             return false;
         }
     }
+
+    /**
+     * A request as a user would make it for a real fix: the pristine source, the reference's
+     * .config, its xen-syms and (from readelf) its build-id, all CPUs.
+     */
+    public static org.livepatch.build.BuildRequest.Builder request(Path patch, Path out) throws Exception {
+        Path xenSyms = xenSyms();
+        return org.livepatch.build.BuildRequest.builder()
+                .srcDir(source())
+                .patch(patch)
+                .config(root().resolve("xen/.config"))
+                .outputDir(out)
+                .jobs(Runtime.getRuntime().availableProcessors())
+                .depends(LinkFixture.readelfBuildId(xenSyms))
+                .xenSyms(xenSyms);
+    }
 }
