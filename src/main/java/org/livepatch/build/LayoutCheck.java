@@ -192,8 +192,13 @@ public final class LayoutCheck {
             }
             return new Checked(new ArrayList<>(merged.values()), count);
         } finally {
-            // Stops (and kills the compilers of) the objects left unchecked after a refusal.
+            // Stops (and kills the compilers of) the objects left unchecked after a refusal, and
+            // waits for them: a task still creating its directories under DIR would race the
+            // caller's removal of DIR (DirectoryNotEmptyException, seen on a loaded machine).
             pool.shutdownNow();
+            if (!pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new BuildException(BuildException.Reason.WORKSPACE, dir, "layout check compilers did not stop within 60 s");
+            }
         }
     }
 
