@@ -29,12 +29,9 @@ public final class AltEntries {
 
     private static final int SIZE = 14;
     private static final Pattern SEC = Pattern.compile("^\\s*\\[\\s*(\\d+)\\]\\s+(\\S+)\\s+(\\S+)\\s+([0-9a-f]{16})\\s+([0-9a-f]+)\\s+([0-9a-f]+)\\s.*$");
-    private static final Pattern RELA = Pattern.compile("^Relocation section '([^']*)'.*$");
-    private static final Pattern REL = Pattern.compile("^([0-9a-f]+)\\s+[0-9a-f]+\\s+(\\S+)\\s+([0-9a-f]+)\\s+(\\S+)\\s*([+-])\\s*([0-9a-f]+)$");
 
     private record Where(long fileOffset, long size) {}
 
-    private record Target(String symbol, long offset) {}
 
     /** Site ("section+0xoffset") to the descriptions of the entries patching it, in table order. */
     public static Map<String, List<String>> of(Path obj) throws IOException, InterruptedException {
@@ -50,26 +47,13 @@ public final class AltEntries {
         if (table == null) {
             return out;
         }
-        Map<Long, Target> rels = new TreeMap<>();
-        String current = null;
-        for (String line : Tools.run(null, "readelf", "-W", "-r", obj.toString()).split("\n")) {
-            Matcher h = RELA.matcher(line);
-            if (h.matches()) {
-                current = h.group(1);
-                continue;
-            }
-            Matcher m = REL.matcher(line.trim());
-            if (".rela.altinstructions".equals(current) && m.matches()) {
-                long add = Long.parseLong(m.group(6), 16) * (m.group(5).equals("-") ? -1 : 1);
-                rels.put(Long.parseLong(m.group(1), 16), new Target(m.group(4), Long.parseLong(m.group(3), 16) + add));
-            }
-        }
+        Map<Long, ReadelfFacts.Rela> rels = ReadelfFacts.relocations(obj, ".rela.altinstructions");
         byte[] file = Files.readAllBytes(obj);
         Where repl = sections.get(".altinstr_replacement");
         assertEquals(0, table.size() % SIZE, obj + ": .altinstructions of " + table.size() + " bytes");
         for (long e = 0; e < table.size(); e += SIZE) {
-            Target site = rels.get(e);
-            Target r = rels.get(e + 4);
+            ReadelfFacts.Rela site = rels.get(e);
+            ReadelfFacts.Rela r = rels.get(e + 4);
             assertTrue(site != null && r != null, obj + ": alternatives entry at 0x" + Long.toHexString(e) + " lacks a relocation");
             assertEquals(".altinstr_replacement", r.symbol(), obj + ": entry at 0x" + Long.toHexString(e) + " replacement");
             int at = (int) (table.fileOffset() + e);
@@ -79,13 +63,13 @@ public final class AltEntries {
             int padLen = file[at + 12] & 0xff;
             String bytes = "";
             if (replLen > 0) {
-                assertTrue(repl != null && r.offset() >= 0 && r.offset() + replLen <= repl.size(), obj + ": entry at 0x"
-                        + Long.toHexString(e) + ": replacement +0x" + Long.toHexString(r.offset()) + "+" + replLen
+                assertTrue(repl != null && r.target() >= 0 && r.target() + replLen <= repl.size(), obj + ": entry at 0x"
+                        + Long.toHexString(e) + ": replacement +0x" + Long.toHexString(r.target()) + "+" + replLen
                         + " outside .altinstr_replacement" + (repl == null ? "" : " of " + repl.size() + " bytes"));
-                int from = (int) (repl.fileOffset() + r.offset());
+                int from = (int) (repl.fileOffset() + r.target());
                 bytes = HexFormat.of().formatHex(file, from, from + replLen);
             }
-            String key = site.symbol() + "+0x" + Long.toHexString(site.offset());
+            String key = site.symbol() + "+0x" + Long.toHexString(site.target());
             out.computeIfAbsent(key, k -> new ArrayList<>()).add("feature " + cpuid + ", orig " + origLen + ", pad " + padLen
                     + ", replacement [" + bytes + "]");
         }

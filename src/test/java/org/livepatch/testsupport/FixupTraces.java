@@ -25,8 +25,6 @@ public final class FixupTraces {
     private static final Pattern INSN = Pattern.compile("^\\s*([0-9a-f]+):\\t([0-9a-f ]+)\\t(.*)$");
     private static final Pattern RELOC = Pattern.compile("^\\s*([0-9a-f]+): (R_X86_64_\\S+)\\s+(.*)$");
     private static final Pattern LOCAL_JUMP = Pattern.compile("^(j\\S*)\\s+([0-9a-f]+) <\\.fixup(\\+0x[0-9a-f]+)?>$");
-    private static final Pattern RELA = Pattern.compile("^Relocation section '([^']*)'.*$");
-    private static final Pattern REL = Pattern.compile("^([0-9a-f]+)\\s+[0-9a-f]+\\s+(\\S+)\\s+([0-9a-f]+)\\s+(\\S+)\\s*([+-])\\s*([0-9a-f]+)$");
 
     private record Insn(long at, long next, String text) {}
 
@@ -60,28 +58,15 @@ public final class FixupTraces {
             }
         }
         Map<String, String> out = new TreeMap<>();
-        Map<Long, String[]> rels = new TreeMap<>();
-        String current = null;
-        for (String line : Tools.run(null, "readelf", "-W", "-r", obj.toString()).split("\n")) {
-            Matcher h = RELA.matcher(line);
-            if (h.matches()) {
-                current = h.group(1);
-                continue;
-            }
-            Matcher m = REL.matcher(line.trim());
-            if (".rela.ex_table".equals(current) && m.matches()) {
-                long add = Long.parseLong(m.group(6), 16) * (m.group(5).equals("-") ? -1 : 1);
-                rels.put(Long.parseLong(m.group(1), 16), new String[] {m.group(4), Long.toHexString(Long.parseLong(m.group(3), 16) + add)});
-            }
-        }
-        for (Map.Entry<Long, String[]> e : rels.entrySet()) {
+        Map<Long, ReadelfFacts.Rela> rels = ReadelfFacts.relocations(obj, ".rela.ex_table");
+        for (Map.Entry<Long, ReadelfFacts.Rela> e : rels.entrySet()) {
             if (e.getKey() % 8 != 0) {
                 continue;
             }
-            String[] fix = rels.get(e.getKey() + 4);
+            ReadelfFacts.Rela fix = rels.get(e.getKey() + 4);
             assertTrue(fix != null, obj + ": exception-table entry at 0x" + Long.toHexString(e.getKey()) + " without a fixup relocation");
-            String site = e.getValue()[0] + "+0x" + e.getValue()[1];
-            out.put(site, fix[0].equals(".fixup") ? trace(obj, code, Long.parseLong(fix[1], 16)) : "to " + fix[0] + "+0x" + fix[1]);
+            String site = e.getValue().symbol() + "+0x" + Long.toHexString(e.getValue().target());
+            out.put(site, fix.symbol().equals(".fixup") ? trace(obj, code, fix.target()) : "to " + fix.symbol() + "+0x" + Long.toHexString(fix.target()));
         }
         return out;
     }

@@ -89,4 +89,29 @@ public final class ReadelfFacts {
         }
         throw new AssertionError("no section of " + elf + " holds 0x" + Long.toHexString(addr) + "+" + n);
     }
+
+    /** A relocation as readelf lists it: the symbol it names and that symbol's value plus the addend. */
+    public record Rela(String symbol, long target) {}
+
+    private static final Pattern RELA_SECTION = Pattern.compile("^Relocation section '([^']*)'.*$");
+    private static final Pattern RELA_LINE = Pattern.compile("^([0-9a-f]+)\\s+[0-9a-f]+\\s+(\\S+)\\s+([0-9a-f]+)\\s+(\\S+)\\s*([+-])\\s*([0-9a-f]+)$");
+
+    /** The relocations of one relocation section ({@code .rela.ex_table}, ...) by offset, from {@code readelf -W -r}. */
+    public static java.util.Map<Long, Rela> relocations(Path obj, String relaSection) throws IOException, InterruptedException {
+        java.util.Map<Long, Rela> rels = new java.util.TreeMap<>();
+        String current = null;
+        for (String line : Tools.run(null, "readelf", "-W", "-r", obj.toString()).split("\n")) {
+            Matcher h = RELA_SECTION.matcher(line);
+            if (h.matches()) {
+                current = h.group(1);
+                continue;
+            }
+            Matcher m = RELA_LINE.matcher(line.trim());
+            if (relaSection.equals(current) && m.matches()) {
+                long add = Long.parseLong(m.group(6), 16) * (m.group(5).equals("-") ? -1 : 1);
+                rels.put(Long.parseLong(m.group(1), 16), new Rela(m.group(4), Long.parseLong(m.group(3), 16) + add));
+            }
+        }
+        return rels;
+    }
 }
