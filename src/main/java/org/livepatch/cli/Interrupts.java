@@ -3,8 +3,8 @@ package org.livepatch.cli;
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.livepatch.build.BuildException;
-import org.livepatch.build.ExternalCommand;
+import org.livepatch.xenbuild.BuildException;
+import org.livepatch.xenbuild.ExternalCommand;
 import sun.misc.Signal;
 
 /**

@@ -10,22 +10,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.livepatch.build.BuildException;
-import org.livepatch.build.BuildOutcome;
-import org.livepatch.build.BuildRequest;
-import org.livepatch.build.BuildStage;
-import org.livepatch.build.CheckedRequest;
-import org.livepatch.build.NewObject;
-import org.livepatch.build.ObjectPair;
-import org.livepatch.build.OutputClaim;
-import org.livepatch.build.PatchedBuild;
-import org.livepatch.build.Progress;
-import org.livepatch.build.ReferenceCache;
-import org.livepatch.build.RequestChecks;
-import org.livepatch.build.SkipStage;
-import org.livepatch.build.StageClock;
-import org.livepatch.build.StageTime;
-import org.livepatch.build.ToolchainPackages;
+import org.livepatch.xenbuild.BuildException;
+import org.livepatch.xenbuild.BuildOutcome;
+import org.livepatch.xenbuild.BuildRequest;
+import org.livepatch.xenbuild.BuildStage;
+import org.livepatch.xenbuild.CheckedRequest;
+import org.livepatch.xenbuild.NewObject;
+import org.livepatch.xenbuild.ObjectPair;
+import org.livepatch.xenbuild.OutputClaim;
+import org.livepatch.xenbuild.PatchedBuild;
+import org.livepatch.xenbuild.Progress;
+import org.livepatch.xenbuild.ReferenceCache;
+import org.livepatch.xenbuild.RequestChecks;
+import org.livepatch.xenbuild.SkipStage;
+import org.livepatch.xenbuild.StageClock;
+import org.livepatch.xenbuild.StageTime;
+import org.livepatch.xenbuild.ToolchainPackages;
 import org.livepatch.diff.DiffEngine;
 import org.livepatch.diff.DiffInputException;
 import org.livepatch.diff.DiffOptions;
@@ -269,7 +269,7 @@ public final class LivepatchPipeline {
      * The type-layout check in the report: what was asked to be let through, and every changed
      * type that was (a reviewer must see that this payload runs against live data of another layout).
      */
-    private static Map<String, Object> layoutReport(CheckedRequest checked, org.livepatch.build.LayoutCheck.Report layout) {
+    private static Map<String, Object> layoutReport(CheckedRequest checked, org.livepatch.xenbuild.LayoutCheck.Report layout) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("objects_checked", layout.objectsChecked());
         m.put("allow_layout_change", checked.request().allowedLayoutChanges());

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildFixtures;
+import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.testsupport.Tools;
 
 /**

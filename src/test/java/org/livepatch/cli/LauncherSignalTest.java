@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.livepatch.build.BuildFixtures;
+import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.testsupport.Tools;
 
 /**

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildFixtures;
+import org.livepatch.xenbuild.BuildFixtures;
 
 /**
  * {@code livepatch-build} in its own JVM on a patch that changes a struct's layout: exit 30 (the

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildFixtures;
+import org.livepatch.xenbuild.BuildFixtures;
 import picocli.CommandLine;
 
 /** The livepatch-build command line: every user error is one line and its own exit code. */

@@ -18,7 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildFixtures;
+import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.Tools;
 

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildException;
-import org.livepatch.build.BuildFixtures;
-import org.livepatch.build.BuildRequest;
+import org.livepatch.xenbuild.BuildException;
+import org.livepatch.xenbuild.BuildFixtures;
+import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.cli.CommandRunner;
 import org.livepatch.cli.LivepatchBuildCommand;
 

@@ -12,9 +12,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildException;
-import org.livepatch.build.BuildFixtures;
-import org.livepatch.build.Progress;
+import org.livepatch.xenbuild.BuildException;
+import org.livepatch.xenbuild.BuildFixtures;
+import org.livepatch.xenbuild.Progress;
 
 /**
  * Issue 15, item 2 on minixen: a patch that changes the layout of a type existing code uses is

@@ -12,10 +12,10 @@ import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildException;
-import org.livepatch.build.BuildRequest;
-import org.livepatch.build.LayoutCheck;
-import org.livepatch.build.StageEvent;
+import org.livepatch.xenbuild.BuildException;
+import org.livepatch.xenbuild.BuildRequest;
+import org.livepatch.xenbuild.LayoutCheck;
+import org.livepatch.xenbuild.StageEvent;
 import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.XenTree;
 

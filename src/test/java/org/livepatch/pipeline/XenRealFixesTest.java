@@ -18,7 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.build.BuildRequest;
+import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.testsupport.XenFixes;

@@ -104,9 +104,9 @@ public final class XenTree {
      * A request as a user would make it for a real fix: the pristine source, the reference's
      * .config, its xen-syms and (from readelf) its build-id, all CPUs.
      */
-    public static org.livepatch.build.BuildRequest.Builder request(Path patch, Path out) throws Exception {
+    public static org.livepatch.xenbuild.BuildRequest.Builder request(Path patch, Path out) throws Exception {
         Path xenSyms = xenSyms();
-        return org.livepatch.build.BuildRequest.builder()
+        return org.livepatch.xenbuild.BuildRequest.builder()
                 .srcDir(source())
                 .patch(patch)
                 .config(root().resolve("xen/.config"))

@@ -1,0 +1,58 @@
+package org.livepatch.xenbuild;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a reference build depends on, and the cache key made from it: the source content, the
+ * config, the compiler and linker (their --version lines), the pinned build strings, the make
+ * arguments and the environment variables Xen's build reads for flags. Two requests with equal
+ * inputs get the same objects, so the second reuses the first's build.
+ *
+ * @param inputs every input by name, in sorted order (written next to the build for humans)
+ */
+public record ReferenceKey(String hex, Map<String, String> inputs) {
+
+    /** Environment variables that change Xen's compile commands (Config.mk, xen/Makefile). */
+    static final List<String> BUILD_ENV = List.of("CROSS_COMPILE", "CC", "LD", "OBJCOPY", "CFLAGS", "LDFLAGS",
+            "EXTRA_CFLAGS_XEN_CORE", "XEN_TARGET_ARCH", "XEN_COMPILE_ARCH", "clang", "llvm", "debug", "XEN_EXTRAVERSION",
+            "XEN_VENDORVERSION", "PYTHON", "HOSTCC");
+
+    public ReferenceKey {
+        inputs = java.util.Collections.unmodifiableMap(new TreeMap<>(inputs));
+    }
+
+    public static ReferenceKey of(String sourceDigest, XenConfig config, Toolchain tools, BuildStrings strings,
+            List<String> makeArgs, Map<String, String> env) {
+        Map<String, String> in = new TreeMap<>();
+        in.put("source.sha256", sourceDigest);
+        in.put("config.sha256", sha256(config.content()));
+        in.put("gcc", tools.gccVersion());
+        in.put("ld", tools.ldVersion());
+        in.put("build.date", strings.date());
+        in.put("build.time", strings.time());
+        in.put("build.whoami", strings.whoami());
+        in.put("build.domain", strings.domain());
+        in.put("build.host", strings.host());
+        in.put("make.args", String.join(" ", makeArgs));
+        for (String k : BUILD_ENV) {
+            if (env.containsKey(k)) {
+                in.put("env." + k, env.get(k));
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        in.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        // 32 hex digits (128 bits) keep directory names short; collisions are not a practical risk.
+        String hex = sha256(sb.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+        return new ReferenceKey(hex, in);
+    }
+
+    static String sha256(byte[] data) {
+        MessageDigest md = SourceTree.sha256();
+        return HexFormat.of().formatHex(md.digest(data));
+    }
+}

@@ -1,0 +1,292 @@
+package org.livepatch.xenbuild;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.livepatch.elf.Bytes;
+import org.livepatch.elf.ElfFile;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.elf.Section;
+import org.livepatch.io.IoErrors;
+import org.livepatch.io.ScratchDir;
+
+/**
+ * Every check that can fail before a build starts, in upstream's order where it has one
+ * (livepatch-build: the option checks, then CONFIG_LIVEPATCH, then {@code patch --dry-run}),
+ * cheapest first. A request that passes cannot fail for a reason we could have seen up front.
+ */
+public final class RequestChecks {
+    /** {@code $LPB_CACHE/tmp/patch-check-*}: where the patch's dry run happens. */
+    public static final String PATCH_CHECK_PREFIX = "patch-check-";
+
+    private RequestChecks() {}
+
+    public static CheckedRequest check(BuildRequest r) throws BuildException, InterruptedException {
+        if (r.jobs() < 1) {
+            throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
+        }
+        if (r.patch() != null) {
+            // Before anything else: the name decides OUTPUT's file names, and a name that comes
+            // out empty would only be refused by the link, after a whole build.
+            PatchName.check(r.patch());
+        }
+        Path src = checkSource(r.srcDir());
+        XenConfig config = XenConfig.read(r.config());
+        config.requireLivepatch();
+        List<String> makeArgs = makeArgs(r, config);
+
+        if (r.depends() == null) {
+            throw new BuildException(BuildException.Reason.BAD_BUILD_ID, null, "build-id dependency not given (--depends)");
+        }
+        BuildId depends = BuildId.parseOption("--depends", r.depends());
+        Optional<BuildId> xenDepends = r.xenDepends() == null
+                ? Optional.empty() : Optional.of(BuildId.parseOption("--xen-depends", r.xenDepends()));
+        Optional<Path> xenSyms = Optional.empty();
+        ElfFile xenSymsElf = null;
+        if (r.xenSyms() != null) {
+            xenSymsElf = readXenSyms(r.xenSyms());
+            BuildId syms = buildIdOf(xenSymsElf, r.xenSyms());
+            if (xenDepends.isPresent() && !xenDepends.get().equals(syms)) {
+                throw new BuildException(BuildException.Reason.XEN_SYMS_MISMATCH, r.xenSyms(),
+                        "build-id " + syms + " does not match --xen-depends " + xenDepends.get());
+            }
+            xenSyms = Optional.of(r.xenSyms().toAbsolutePath());
+        }
+
+        Workspace ws = r.cacheDir() != null ? new Workspace(r.cacheDir().toAbsolutePath()) : Workspace.fromEnvironment(r.environment());
+        Path out = checkOutput(r, src, ws);
+        Toolchain tools = Toolchain.locate(r.environment());
+        if (xenSymsElf != null && !r.skipCompilerCheck()) {
+            checkCompiler(xenSymsElf, r.xenSyms(), tools);
+        }
+
+        SourcePatch patch = SourcePatch.parse(r.patch());
+        patch.requireHypervisorSource();
+        dryRun(patch, src, ws, tools, r.environment());
+
+        BuildStrings strings = BuildStrings.from(r.environment());
+        Map<String, String> env = XenMake.environment(r.environment(), strings);
+        return new CheckedRequest(r, src, patch, config, out, PatchName.of(r.patch()), depends, xenDepends, xenSyms,
+                tools, strings, ws, env, makeArgs);
+    }
+
+    private static Path checkSource(Path srcDir) throws BuildException {
+        if (srcDir == null) {
+            throw new BuildException(BuildException.Reason.BAD_SOURCE_TREE, null, "Xen directory not given (--srcdir)");
+        }
+        if (!Files.isDirectory(srcDir)) {
+            throw new BuildException(BuildException.Reason.BAD_SOURCE_TREE, srcDir, "Xen directory does not exist");
+        }
+        if (!Files.isRegularFile(srcDir.resolve("xen/Makefile"))) {
+            throw new BuildException(BuildException.Reason.BAD_SOURCE_TREE, srcDir, "not a Xen tree (no xen/Makefile)");
+        }
+        try {
+            return srcDir.toRealPath();
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.BAD_SOURCE_TREE, srcDir, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code --xen-debug}: on a Kconfig tree the debug build is a config option, so the flag only
+     * asserts it; on older trees it becomes {@code debug=y} for make (upstream: the XEN_DEBUG
+     * handling in livepatch-build). {@code -d} asks make for full command lines in the logs.
+     */
+    private static List<String> makeArgs(BuildRequest r, XenConfig config) throws BuildException {
+        List<String> args = new ArrayList<>();
+        if (config.mentions("CONFIG_DEBUG")) {
+            if (r.xenDebug() && !config.isEnabled("CONFIG_DEBUG")) {
+                throw new BuildException(BuildException.Reason.BAD_CONFIG, config.file(),
+                        "CONFIG_DEBUG and --xen-debug mismatch (the config does not set CONFIG_DEBUG=y)");
+            }
+        } else {
+            args.add("debug=" + (r.xenDebug() ? "y" : "n"));
+        }
+        if (r.debug()) {
+            args.add("V=1");
+        }
+        return args;
+    }
+
+    static BuildId readBuildId(Path xenSyms) throws BuildException {
+        return buildIdOf(readXenSyms(xenSyms), xenSyms);
+    }
+
+    private static ElfFile readXenSyms(Path xenSyms) throws BuildException {
+        if (!Files.isRegularFile(xenSyms) || !Files.isReadable(xenSyms)) {
+            throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, xenSyms, "xen-syms file does not exist or is not readable");
+        }
+        try {
+            return ElfReader.read(xenSyms);
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, xenSyms, "not a readable ELF file: " + e.getMessage(), e);
+        }
+    }
+
+    private static BuildId buildIdOf(ElfFile elf, Path xenSyms) throws BuildException {
+        return elf.buildId().map(BuildId::of).orElseThrow(() -> new BuildException(BuildException.Reason.BAD_XEN_SYMS,
+                xenSyms, "has no GNU build-id note (was it linked with --build-id?)"));
+    }
+
+    /** {@link #checkCompiler(ElfFile, Path, Toolchain)} on a file not read yet (the reference build's xen-syms). */
+    public static void checkCompiler(Path xenSyms, Toolchain tools) throws BuildException {
+        checkCompiler(readXenSyms(xenSyms), xenSyms, tools);
+    }
+
+    /**
+     * A payload must be compiled by the gcc that compiled the hypervisor: another gcc lays out
+     * unchanged functions differently, so the diff would see changes the patch did not make, or
+     * miss ABI differences. gcc names itself in every object's {@code .comment}
+     * ({@code GCC: (Debian 12.2.0-14+deb12u1) 12.2.0}), which the link keeps in xen-syms; its
+     * {@code --version} prints the same text after the program name. A xen-syms without such an
+     * entry (stripped, or not built by gcc) cannot be checked and passes.
+     */
+    static void checkCompiler(ElfFile elf, Path xenSyms, Toolchain tools) throws BuildException {
+        String ours = tools.gccVersion();
+        int space = ours.indexOf(' ');
+        String oursId = space < 0 ? ours : ours.substring(space + 1).strip();
+        for (String built : gccComments(elf)) {
+            if (!built.equals(oursId)) {
+                throw new BuildException(BuildException.Reason.COMPILER_MISMATCH, xenSyms,
+                        "built by gcc " + built + " (its .comment), but the payload would be built by " + ours + " ("
+                                + tools.gcc() + "); use the hypervisor's compiler, or --skip-compiler-check");
+            }
+        }
+    }
+
+    /** The compiler identifications in {@code .comment} that gcc wrote, without the {@code GCC: } prefix. */
+    static List<String> gccComments(ElfFile elf) {
+        List<String> out = new ArrayList<>();
+        for (Section s : elf.sectionsNamed(".comment")) {
+            Bytes d = s.data();
+            int i = 0;
+            while (i < d.length()) {
+                String str = d.cString(i);
+                if (str == null) {
+                    break;
+                }
+                if (str.startsWith("GCC: ") && !out.contains(str.substring(5).strip())) {
+                    out.add(str.substring(5).strip());
+                }
+                i += str.length() + 1;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Upstream requires OUTPUT not to exist and would otherwise refuse; we also accept an empty
+     * directory (created by a wrapper script, say), since nothing in it can be overwritten. We
+     * never delete or overwrite anything in a directory we did not create. {@code -k build}
+     * needs the OUTPUT of an earlier run. OUTPUT and the cache must not lie inside SRC: SRC is
+     * never written.
+     */
+    private static Path checkOutput(BuildRequest r, Path src, Workspace ws) throws BuildException {
+        if (r.outputDir() == null) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, null, "output directory not given (--output)");
+        }
+        Path out = r.outputDir().toAbsolutePath().normalize();
+        if (isInside(out, src)) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "output directory is inside the source tree, which is never written");
+        }
+        if (isInside(ws.root().toAbsolutePath().normalize(), src)) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, ws.root(), "cache directory is inside the source tree, which is never written");
+        }
+        try {
+            // What a run on this OUTPUT that died (SIGKILL, a crash) left behind; see OutputClaim.
+            OutputClaim.sweepAbandoned(out);
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
+                    "cannot remove what a dead run left here: " + IoErrors.describe(e), e);
+        }
+        boolean exists = Files.exists(out, LinkOption.NOFOLLOW_LINKS);
+        if (r.skip() == SkipStage.BUILD) {
+            if (!Files.isDirectory(out.resolve(PatchedBuild.ORIGINAL_DIR)) || !Files.isDirectory(out.resolve(PatchedBuild.PATCHED_DIR))) {
+                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
+                        "output directory does not hold a previous build (original/ and patched/), needed by --skip build");
+            }
+            return out;
+        }
+        if (exists) {
+            if (!Files.isDirectory(out)) {
+                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "output path exists and is not a directory");
+            }
+            try (Stream<Path> s = Files.list(out)) {
+                if (s.findAny().isPresent()) {
+                    throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
+                            "output directory exists and is not empty (nothing in it is ever overwritten: choose a new one)");
+                }
+            } catch (IOException e) {
+                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code p} is {@code dir} or below it, comparing real paths of existing ancestors. */
+    static boolean isInside(Path p, Path dir) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        try {
+            Path full = existing == null ? abs : existing.toRealPath().resolve(existing.relativize(abs));
+            return full.normalize().startsWith(dir);
+        } catch (IOException e) {
+            return abs.startsWith(dir);
+        }
+    }
+
+    /**
+     * {@code patch -p1 --dry-run -N -f --fuzz=0} (upstream's flags: forward only, no questions,
+     * no fuzz) against a scratch copy of just the files the patch touches, so not even a
+     * dry run reads SRC through patch's eyes. Before any build: a patch that does not apply
+     * must not cost a reference build.
+     */
+    private static void dryRun(SourcePatch patch, Path src, Workspace ws, Toolchain tools, Map<String, String> env)
+            throws BuildException, InterruptedException {
+        Path tmp = ws.root().resolve("tmp");
+        try {
+            // Scratch directories of runs that died before removing theirs (see ScratchDir).
+            ScratchDir.sweep(tmp, PATCH_CHECK_PREFIX);
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.WORKSPACE, tmp, "cannot clean up after a dead run: " + IoErrors.describe(e), e);
+        }
+        try (ScratchDir sd = ScratchDir.create(tmp, PATCH_CHECK_PREFIX)) {
+            Path scratch = sd.dir();
+            for (FileChange c : patch.changes()) {
+                if (c.oldPath() != null) {
+                    Path from = src.resolve(c.oldPath()).normalize();
+                    if (from.startsWith(src) && Files.isRegularFile(from)) {
+                        Path to = scratch.resolve(c.oldPath());
+                        Files.createDirectories(to.getParent());
+                        Files.copy(from, to);
+                    }
+                }
+            }
+            Path log = scratch.resolve("patch.log");
+            List<String> argv = List.of(tools.patch().toString(), "-p1", "--dry-run", "-N", "-f", "--fuzz=0",
+                    "-i", patch.file().toAbsolutePath().toString());
+            int rc = new ExternalCommand(argv, scratch, env).run(log);
+            if (rc != 0) {
+                String why = Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream()
+                        .skip(1)
+                        .filter(l -> l.contains("FAILED") || l.contains("No file to patch") || l.contains("can't find file")
+                                || l.contains("Reversed") || l.contains("malformed") || l.contains("Only garbage"))
+                        .findFirst().orElse("patch exited " + rc).strip();
+                throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, patch.file(),
+                        "patch does not apply with zero fuzz: " + why);
+            }
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.WORKSPACE, ws.root(), "cannot check the patch: " + IoErrors.describe(e), e);
+        }
+    }
+}

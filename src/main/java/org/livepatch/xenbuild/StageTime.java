@@ -1,0 +1,6 @@
+package org.livepatch.xenbuild;
+
+import java.time.Duration;
+
+/** How long one stage took; the run's summary and the JSON report list these in order. */
+public record StageTime(String stage, Duration elapsed, int objectCount) {}
