@@ -31,21 +31,26 @@ import picocli.CommandLine.Spec;
                 "SRC is never modified: the original is built once in a cache, the patch is applied to a copy."})
 public final class LivepatchBuildCommand implements Callable<Integer> {
     @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", required = true, description = "Xen source tree (the directory holding xen/)")
+    @HostPath(HostPath.Use.INPUT)
     Path srcDir;
 
     @Option(names = {"-p", "--patch"}, paramLabel = "FILE", description = "source patch (unified diff, -p1)")
+    @HostPath(HostPath.Use.INPUT)
     Path patch;
 
     @Option(names = "--batch", paramLabel = "DIR|LIST", description = {
             "instead of -p: every *.patch/*.diff of DIR, or the patches a LIST file names (one a line),",
             "built against one reference, up to -j at a time; OUTPUT/<patch name>/ for each, a summary table",
             "at the end and OUTPUT/batch.json; exit 0 only if every patch produced a payload"})
+    @HostPath(HostPath.Use.PATCH_SET)
     Path batch;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
+    @HostPath(HostPath.Use.INPUT)
     Path config;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "output directory; the payload is OUTPUT/<patch name>.livepatch (with --batch: OUTPUT/<patch name>/<patch name>.livepatch)")
+    @HostPath(HostPath.Use.OUTPUT_DIR)
     Path output;
 
     @Option(names = {"-j", "--cpus"}, paramLabel = "N", description = "parallel make jobs (default: number of CPUs)")
@@ -61,6 +66,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     boolean xenDebug;
 
     @Option(names = "--xen-syms", paramLabel = "FILE", description = "xen-syms of the running hypervisor (default: the reference build's)")
+    @HostPath(HostPath.Use.INPUT)
     Path xenSyms;
 
     @Option(names = "--depends", paramLabel = "BUILDID", required = true, description = "build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits")

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.livepatch.elf.Bytes;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.ObjectBuilder;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code livepatch-elf}: look inside ELF objects with the project's own model. */
 @Command(name = "livepatch-elf", mixinStandardHelpOptions = true, version = "livepatch-elf 0.1",
         description = "Inspect ELF objects and payloads with livepatch-build's ELF model.",
-        subcommands = {LivepatchElfCommand.Dump.class, LivepatchElfCommand.Rewrite.class})
+        subcommands = {LivepatchElfCommand.Dump.class, LivepatchElfCommand.Rewrite.class, LivepatchElfCommand.BuildId.class})
 public final class LivepatchElfCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -82,4 +83,26 @@ public final class LivepatchElfCommand implements Callable<Integer> {
         }
     }
 
+    @Command(name = "build-id", mixinStandardHelpOptions = true,
+            description = {"Print the GNU build-id of each file (40 hex digits for Xen's sha1 ids), one line per file, in order.",
+                    "A file without a build-id note is an error, so a script never gets an empty id."})
+    static final class BuildId implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "ELF files (xen-syms, payloads, objects)")
+        Path[] files;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            PrintWriter out = spec.commandLine().getOut();
+            for (Path f : files) {
+                String hex = ElfReader.read(f).buildId().map(Bytes::toHex).orElseThrow(() ->
+                        new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, f + ": no GNU build-id note"));
+                out.println(hex);
+            }
+            out.flush();
+            return 0;
+        }
+    }
 }
