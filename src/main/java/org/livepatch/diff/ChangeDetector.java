@@ -120,7 +120,7 @@ final class ChangeDetector {
                 if (st.unit() != null) {
                     yield (isPatched ? keyOfPatched(st.unit()) : keyOfOrig(st.unit())) + "+" + (st.offset() - st.unit().start());
                 }
-                AuxPieces.Piece piece = side.pieces.pieceAt(st.section(), st.offset());
+                OutOfLineCodePieces.Piece piece = side.pieces.pieceAt(st.section(), st.offset());
                 if (piece != null) {
                     yield "P:" + pieceFingerprint(side, piece) + "+" + (st.offset() - piece.start());
                 }
@@ -257,7 +257,7 @@ final class ChangeDetector {
         return out;
     }
 
-    private String pieceFingerprint(DiffSide side, AuxPieces.Piece piece) {
+    private String pieceFingerprint(DiffSide side, OutOfLineCodePieces.Piece piece) {
         Section s = piece.section();
         StringBuilder sb = new StringBuilder(s.data().slice((int) piece.start(), (int) (piece.end() - piece.start())).toHex());
         for (Relocation r : side.index.relocations(s, piece.start(), piece.end())) {

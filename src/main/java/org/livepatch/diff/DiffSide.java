@@ -12,7 +12,7 @@ final class DiffSide {
 
     final ObjectIndex index;
     final List<SpecialTable> tables = new ArrayList<>();
-    final AuxPieces pieces;
+    final OutOfLineCodePieces pieces;
     private final Map<Unit, List<OwnedEntry>> entriesOf = new IdentityHashMap<>();
 
     DiffSide(ObjectIndex index) {
@@ -22,7 +22,7 @@ final class DiffSide {
                 tables.add(SpecialTable.parse(index, s));
             }
         }
-        this.pieces = AuxPieces.of(index, tables);
+        this.pieces = OutOfLineCodePieces.of(index, tables);
         for (SpecialTable t : tables) {
             for (SpecialTable.Entry e : t.entries) {
                 Unit owner = t.owner(index, e);

@@ -47,7 +47,7 @@ final class InclusionPlan {
     /** Every carried unit, with why. */
     final Map<Unit, String> carried = new LinkedHashMap<>();
     /** Pieces of .fixup / .altinstr_replacement carried, per section. */
-    final Map<Section, Set<AuxPieces.Piece>> pieces = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
+    final Map<Section, Set<OutOfLineCodePieces.Piece>> pieces = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Kept special-table entries, per table. */
     final Map<SpecialTable, List<SpecialTable.Entry>> kept = new LinkedHashMap<>();
     /** Hypervisor symbols referred to, with the first user. */
@@ -92,8 +92,8 @@ final class InclusionPlan {
         work.add(() -> scanSection(s));
     }
 
-    void carryPiece(AuxPieces.Piece p, String why) {
-        Set<AuxPieces.Piece> set = pieces.computeIfAbsent(p.section(), k -> new LinkedHashSet<>());
+    void carryPiece(OutOfLineCodePieces.Piece p, String why) {
+        Set<OutOfLineCodePieces.Piece> set = pieces.computeIfAbsent(p.section(), k -> new LinkedHashSet<>());
         if (set.add(p) && p.end() > p.start()) {
             String whole = side.pieces.wholeBecause(p.section());
             report.add(new ReportEntry("section", p.section().name() + "+0x" + Long.toHexString(p.start()),
@@ -216,7 +216,7 @@ final class InclusionPlan {
 
     private Binding bindUnitless(Section sec, Relocation r, long location, String user) {
         if (idx.role(sec) == SectionRole.AUX_CODE) {
-            AuxPieces.Piece p = side.pieces.pieceAt(sec, location);
+            OutOfLineCodePieces.Piece p = side.pieces.pieceAt(sec, location);
             if (p == null) {
                 // No table entry describes these bytes, so nothing says where their code ends.
                 copyWhole(sec, "code used by " + user);
@@ -348,7 +348,7 @@ final class InclusionPlan {
     Binding bindEntry(SpecialTable t, SpecialTable.Entry e, Relocation r, String user) {
         if (t.pointsAtEmptyReplacement(idx, e, r)) {
             Target.SectionTarget st = (Target.SectionTarget) t.target(idx, e, r);
-            carryPiece(new AuxPieces.Piece(st.section(), st.offset(), st.offset()), user);
+            carryPiece(new OutOfLineCodePieces.Piece(st.section(), st.offset(), st.offset()), user);
             return carried(st.section(), r, st.offset(), user);
         }
         return bind(t.section, r, t.target(idx, e, r), user);
@@ -368,7 +368,7 @@ final class InclusionPlan {
                 return true;
             }
         }
-        Set<AuxPieces.Piece> ps = pieces.get(s);
-        return ps != null && AuxPieces.choose(ps, location) != null;
+        Set<OutOfLineCodePieces.Piece> ps = pieces.get(s);
+        return ps != null && OutOfLineCodePieces.choose(ps, location) != null;
     }
 }

@@ -42,7 +42,7 @@ final class PayloadObjectWriter {
     private final Map<Section, Sec> whole = new IdentityHashMap<>();
     private final Map<Unit, Sec> extracted = new IdentityHashMap<>();
     private final Map<Section, Sec> pieceSections = new IdentityHashMap<>();
-    private final Map<AuxPieces.Piece, Long> pieceStart = new HashMap<>();
+    private final Map<OutOfLineCodePieces.Piece, Long> pieceStart = new HashMap<>();
     private final Map<Sec, Sym> sectionSymbols = new IdentityHashMap<>();
     private final Map<String, Sym> externals = new LinkedHashMap<>();
     private final Map<Unit, Sym> named = new IdentityHashMap<>();
@@ -69,14 +69,14 @@ final class PayloadObjectWriter {
             long len = u.end() - u.start();
             extracted.put(u, copy(s.name(), s, s.isNoBits() ? null : s.data().slice((int) u.start(), (int) len), len));
         }
-        for (Map.Entry<Section, Set<AuxPieces.Piece>> e : plan.pieces.entrySet()) {
+        for (Map.Entry<Section, Set<OutOfLineCodePieces.Piece>> e : plan.pieces.entrySet()) {
             if (whole.containsKey(e.getKey())) {
                 continue;
             }
-            List<AuxPieces.Piece> ps = new ArrayList<>(e.getValue());
-            ps.sort(Comparator.comparingLong(AuxPieces.Piece::start));
+            List<OutOfLineCodePieces.Piece> ps = new ArrayList<>(e.getValue());
+            ps.sort(Comparator.comparingLong(OutOfLineCodePieces.Piece::start));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            for (AuxPieces.Piece p : ps) {
+            for (OutOfLineCodePieces.Piece p : ps) {
                 pieceStart.put(p, (long) out.size());
                 out.writeBytes(e.getKey().data().slice((int) p.start(), (int) (p.end() - p.start())).toArray());
             }
@@ -94,7 +94,7 @@ final class PayloadObjectWriter {
         }
         for (Map.Entry<Section, Sec> e : pieceSections.entrySet()) {
             List<Rel> rels = new ArrayList<>();
-            for (AuxPieces.Piece p : plan.pieces.get(e.getKey())) {
+            for (OutOfLineCodePieces.Piece p : plan.pieces.get(e.getKey())) {
                 long shift = pieceStart.get(p) - p.start();
                 for (Relocation r : idx.relocations(p.section(), p.start(), p.end())) {
                     Rel rel = rel(r, plan.bind(p.section(), r, idx.resolve(p.section(), r), p.section().name()), r.offset() + shift);
@@ -152,7 +152,7 @@ final class PayloadObjectWriter {
         }
         Sec ps = pieceSections.get(s);
         if (ps != null) {
-            AuxPieces.Piece p = AuxPieces.choose(plan.pieces.get(s), location);
+            OutOfLineCodePieces.Piece p = OutOfLineCodePieces.choose(plan.pieces.get(s), location);
             if (p != null) {
                 return new Placement(ps, pieceStart.get(p) + location - p.start());
             }
