@@ -99,10 +99,10 @@ final class ChangeDetector {
         return u.symbol() != null ? SymbolCorrelation.nameKey(u) : "anon:" + u.section().name() + "@" + u.start();
     }
 
-    String key(DiffSide side, Target t) {
+    String key(DiffSide side, RelocationTarget t) {
         boolean isPatched = side == patched;
         return switch (t) {
-            case Target.SymbolTarget st -> {
+            case RelocationTarget.SymbolTarget st -> {
                 if (!st.symbol().hasSection()) {
                     yield "U:" + st.symbol().name() + "+" + st.offset();
                 }
@@ -114,9 +114,9 @@ final class ChangeDetector {
                 long off = st.offset() + st.symbol().value() - u.start();
                 yield (isPatched ? keyOfPatched(u) : keyOfOrig(u)) + "+" + off;
             }
-            case Target.StringTarget st -> "S:" + st.text();
-            case Target.ConstantTarget ct -> "C:" + ct.value().toHex();
-            case Target.SectionTarget st -> {
+            case RelocationTarget.StringTarget st -> "S:" + st.text();
+            case RelocationTarget.ConstantTarget ct -> "C:" + ct.value().toHex();
+            case RelocationTarget.SectionTarget st -> {
                 if (st.unit() != null) {
                     yield (isPatched ? keyOfPatched(st.unit()) : keyOfOrig(st.unit())) + "+" + (st.offset() - st.unit().start());
                 }
@@ -126,7 +126,7 @@ final class ChangeDetector {
                 }
                 yield "X:" + st.section().name() + "+" + st.offset();
             }
-            case Target.NoTarget n -> "0";
+            case RelocationTarget.NoTarget n -> "0";
         };
     }
 
@@ -261,8 +261,8 @@ final class ChangeDetector {
         Section s = piece.section();
         StringBuilder sb = new StringBuilder(s.data().slice((int) piece.start(), (int) (piece.end() - piece.start())).toHex());
         for (Relocation r : side.index.relocations(s, piece.start(), piece.end())) {
-            Target t = side.index.resolve(s, r);
-            String k = t instanceof Target.SectionTarget st && st.section() == s ? "self+" + (st.offset() - piece.start()) : key(side, t);
+            RelocationTarget t = side.index.resolve(s, r);
+            String k = t instanceof RelocationTarget.SectionTarget st && st.section() == s ? "self+" + (st.offset() - piece.start()) : key(side, t);
             sb.append('|').append(r.offset() - piece.start()).append(':').append(r.type()).append(':').append(k);
         }
         return sb.toString();

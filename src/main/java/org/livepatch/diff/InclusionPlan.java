@@ -148,21 +148,21 @@ final class InclusionPlan {
     }
 
     /** Decides how one relocation is written, carrying what it needs. */
-    Binding bind(Section from, Relocation r, Target t, String user) {
+    Binding bind(Section from, Relocation r, RelocationTarget t, String user) {
         switch (t) {
-            case Target.NoTarget n -> {
+            case RelocationTarget.NoTarget n -> {
                 return refuse(user, "has a relocation at " + from.name() + "+0x" + Long.toHexString(r.offset())
                         + " that names no symbol; the hypervisor cannot resolve it");
             }
-            case Target.StringTarget st -> {
+            case RelocationTarget.StringTarget st -> {
                 copyWhole(st.section(), "strings used by " + user);
                 return carried(st.section(), r, st.offset(), user);
             }
-            case Target.ConstantTarget ct -> {
+            case RelocationTarget.ConstantTarget ct -> {
                 copyWhole(ct.section(), "constants used by " + user);
                 return carried(ct.section(), r, ct.offset(), user);
             }
-            case Target.SymbolTarget st -> {
+            case RelocationTarget.SymbolTarget st -> {
                 Symbol s = st.symbol();
                 if (!s.hasSection()) {
                     if (s.isAbsolute()) {
@@ -178,7 +178,7 @@ final class InclusionPlan {
                 }
                 return bindUnit(u, r, s.value() + st.offset(), user);
             }
-            case Target.SectionTarget st -> {
+            case RelocationTarget.SectionTarget st -> {
                 if (st.unit() != null) {
                     return bindUnit(st.unit(), r, st.offset(), user);
                 }
@@ -318,8 +318,8 @@ final class InclusionPlan {
                     report.add(new ReportEntry("special", t.section.name(), "hook sections are always part of the payload"));
                 }
                 for (Relocation r : e.relocations()) {
-                    Target target = t.target(idx, e, r);
-                    if (target instanceof Target.SymbolTarget st && st.symbol().hasSection() && t.profile.isHook()) {
+                    RelocationTarget target = t.target(idx, e, r);
+                    if (target instanceof RelocationTarget.SymbolTarget st && st.symbol().hasSection() && t.profile.isHook()) {
                         Unit hook = idx.unitOf(st.symbol());
                         if (hook != null && changes.status(hook) != ChangeDetector.Status.NEW) {
                             refusals.add(new Refusal(idx.label, st.symbol().name(), "hook function exists in the running hypervisor; hooks must be new functions"));
@@ -347,7 +347,7 @@ final class InclusionPlan {
      */
     Binding bindEntry(SpecialTable t, SpecialTable.Entry e, Relocation r, String user) {
         if (t.pointsAtEmptyReplacement(idx, e, r)) {
-            Target.SectionTarget st = (Target.SectionTarget) t.target(idx, e, r);
+            RelocationTarget.SectionTarget st = (RelocationTarget.SectionTarget) t.target(idx, e, r);
             carryPiece(new OutOfLineCodePieces.Piece(st.section(), st.offset(), st.offset()), user);
             return carried(st.section(), r, st.offset(), user);
         }

@@ -185,7 +185,7 @@ final class LineNumberProof {
         }
         X86Insn call = insns.get(c);
         Relocation cr = relocs.get(call.offset() + call.immAt());
-        if (cr == null || !(side.index.resolve(s, cr) instanceof Target.SymbolTarget st) || st.offset() != 0
+        if (cr == null || !(side.index.resolve(s, cr) instanceof RelocationTarget.SymbolTarget st) || st.offset() != 0
                 || !PRINTK_FAMILY.contains(st.symbol().name())) {
             return null;
         }
@@ -360,10 +360,10 @@ final class LineNumberProof {
         return e;
     }
 
-    private static long offsetIn(Section s, Target t) {
+    private static long offsetIn(Section s, RelocationTarget t) {
         return switch (t) {
-            case Target.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() == s.index() ? st.symbol().value() + st.offset() : -1;
-            case Target.SectionTarget st -> st.section() == s ? st.offset() : -1;
+            case RelocationTarget.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() == s.index() ? st.symbol().value() + st.offset() : -1;
+            case RelocationTarget.SectionTarget st -> st.section() == s ? st.offset() : -1;
             default -> -1;
         };
     }

@@ -17,7 +17,7 @@ import org.livepatch.elf.Symbol;
 /**
  * One input object seen the way the diff needs it: every allocatable section cut into
  * {@link Unit}s, every symbol tied to the STT_FILE it follows, and every relocation resolvable
- * to a {@link Target}.
+ * to a {@link RelocationTarget}.
  */
 final class ObjectIndex {
     final ElfFile elf;
@@ -273,39 +273,39 @@ final class ObjectIndex {
     }
 
     /** Resolves a relocation of code or data (not a special table entry). */
-    Target resolve(Section from, Relocation r) {
+    RelocationTarget resolve(Section from, Relocation r) {
         return resolve(r.symbol(), pointedOffset(from, r));
     }
 
     /** Resolves a reference to {@code offset} bytes past {@code sym}. */
-    Target resolve(Symbol sym, long offset) {
+    RelocationTarget resolve(Symbol sym, long offset) {
         if (sym.index() == 0) {
-            return new Target.NoTarget();
+            return new RelocationTarget.NoTarget();
         }
         if (!sym.hasSection() || sym.shndx() >= roles.length) {
-            return new Target.SymbolTarget(sym, offset);
+            return new RelocationTarget.SymbolTarget(sym, offset);
         }
         Section sec = elf.section(sym.shndx());
         if (isNamed(sym) && role(sec) != SectionRole.STRINGS && role(sec) != SectionRole.CONSTANTS) {
-            return new Target.SymbolTarget(sym, offset);
+            return new RelocationTarget.SymbolTarget(sym, offset);
         }
         long t = sym.value() + offset;
         switch (role(sec)) {
             case STRINGS -> {
-                return new Target.StringTarget(sec, t, stringAt(sec, t));
+                return new RelocationTarget.StringTarget(sec, t, stringAt(sec, t));
             }
             case CONSTANTS -> {
                 long n = Math.max(1, sec.entsize());
                 long start = Math.max(0, Math.min(t, sec.size()));
                 long len = Math.min(n, sec.size() - start);
-                return new Target.ConstantTarget(sec, t, sec.data().slice((int) start, (int) len));
+                return new RelocationTarget.ConstantTarget(sec, t, sec.data().slice((int) start, (int) len));
             }
             default -> {
                 Unit u = unitAt(sec, t);
                 if (u != null && u.symbol() != null) {
-                    return new Target.SymbolTarget(u.symbol(), t - u.symbol().value());
+                    return new RelocationTarget.SymbolTarget(u.symbol(), t - u.symbol().value());
                 }
-                return new Target.SectionTarget(sec, t, u);
+                return new RelocationTarget.SectionTarget(sec, t, u);
             }
         }
     }

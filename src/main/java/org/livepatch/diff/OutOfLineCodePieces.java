@@ -82,8 +82,8 @@ final class OutOfLineCodePieces {
                     if (r == e.anchor()) {
                         continue;
                     }
-                    Target target = t.target(idx, e, r);
-                    if (!(target instanceof Target.SectionTarget st) || !st.section().name().equals(t.profile.auxSection())) {
+                    RelocationTarget target = t.target(idx, e, r);
+                    if (!(target instanceof RelocationTarget.SectionTarget st) || !st.section().name().equals(t.profile.auxSection())) {
                         continue;
                     }
                     int key = st.section().index();

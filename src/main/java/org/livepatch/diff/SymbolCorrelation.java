@@ -163,10 +163,10 @@ final class SymbolCorrelation {
             return out;
         }
         for (var r : idx.relocations(u.section(), u.start(), u.end())) {
-            Target t = idx.resolve(u.section(), r);
+            RelocationTarget t = idx.resolve(u.section(), r);
             Unit target = switch (t) {
-                case Target.SymbolTarget st -> st.symbol().hasSection() ? idx.unitOf(st.symbol()) : null;
-                case Target.SectionTarget st -> st.unit();
+                case RelocationTarget.SymbolTarget st -> st.symbol().hasSection() ? idx.unitOf(st.symbol()) : null;
+                case RelocationTarget.SectionTarget st -> st.unit();
                 default -> null;
             };
             if (target != null && target != u && isStaticLocal(target)) {

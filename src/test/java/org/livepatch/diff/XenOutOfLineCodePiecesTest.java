@@ -43,7 +43,7 @@ class XenOutOfLineCodePiecesTest {
                 }
                 for (SpecialTable.Entry e : t.entries) {
                     for (Relocation r : e.relocations()) {
-                        if (r != e.anchor() && t.target(idx, e, r) instanceof Target.SectionTarget st
+                        if (r != e.anchor() && t.target(idx, e, r) instanceof RelocationTarget.SectionTarget st
                                 && st.section().name().equals(t.profile.auxSection())) {
                             assertNull(side.pieces.wholeBecause(st.section()), o + " " + st.section().name());
                             OutOfLineCodePieces.Piece p = side.pieces.pieceAt(st.section(), st.offset());
