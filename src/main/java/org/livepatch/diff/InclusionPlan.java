@@ -43,9 +43,9 @@ final class InclusionPlan {
     // Sections are keyed in index order by comparator: a Section record's hashCode would hash its bytes.
     final Map<Section, String> wholeSections = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Named data units carried on their own (their section is shared with other data). */
-    final Map<Unit, String> extracted = new LinkedHashMap<>();
+    final Map<SectionSlice, String> extracted = new LinkedHashMap<>();
     /** Every carried unit, with why. */
-    final Map<Unit, String> carried = new LinkedHashMap<>();
+    final Map<SectionSlice, String> carried = new LinkedHashMap<>();
     /** Pieces of .fixup / .altinstr_replacement carried, per section. */
     final Map<Section, Set<OutOfLineCodePieces.Piece>> pieces = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Kept special-table entries, per table. */
@@ -58,7 +58,7 @@ final class InclusionPlan {
     private final List<Runnable> work = new ArrayList<>();
     private final List<Promise> promised = new ArrayList<>();
     private final Set<Section> scanned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Set<Unit> scannedUnits = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<SectionSlice> scannedUnits = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     InclusionPlan(DiffSide side, ChangeDetector changes, SymbolCorrelation corr) {
         this.side = side;
@@ -68,7 +68,7 @@ final class InclusionPlan {
     }
 
     /** Carries {@code u} (and whatever it needs), recording why. */
-    void carry(Unit u, String why) {
+    void carry(SectionSlice u, String why) {
         if (carried.containsKey(u)) {
             return;
         }
@@ -128,7 +128,7 @@ final class InclusionPlan {
         }
     }
 
-    private void scanUnit(Unit u) {
+    private void scanUnit(SectionSlice u) {
         if (!scannedUnits.add(u) || u.section().isNoBits()) {
             return;
         }
@@ -138,8 +138,8 @@ final class InclusionPlan {
     }
 
     private String describeSection(Section s) {
-        List<Unit> us = idx.unitsOf(s);
-        for (Unit u : us) {
+        List<SectionSlice> us = idx.unitsOf(s);
+        for (SectionSlice u : us) {
             if (u.symbol() != null && carried.containsKey(u)) {
                 return u.describe();
             }
@@ -171,7 +171,7 @@ final class InclusionPlan {
                     externals.putIfAbsent(s.name(), user);
                     return new Binding.External(s.name(), s.isFunction(), r.addend());
                 }
-                Unit u = idx.unitOf(s);
+                SectionSlice u = idx.unitOf(s);
                 Section sec = idx.elf.section(s.shndx());
                 if (u == null) {
                     return bindUnitless(sec, r, s.value() + st.offset(), user);
@@ -229,7 +229,7 @@ final class InclusionPlan {
                 + ", which is neither a symbol nor data a payload can carry");
     }
 
-    private Binding bindUnit(Unit u, Relocation r, long location, String user) {
+    private Binding bindUnit(SectionSlice u, Relocation r, long location, String user) {
         SectionRole role = idx.role(u.section());
         ChangeDetector.Status st = changes.status(u);
         if (role == SectionRole.INIT) {
@@ -284,9 +284,9 @@ final class InclusionPlan {
     }
 
     /** A reference to the running hypervisor's copy of an unchanged unit, by its original name. */
-    private Binding external(Unit u, Relocation r, String user) {
-        Unit twin = corr.twinOfPatched(u);
-        Unit named = twin != null ? twin : u;
+    private Binding external(SectionSlice u, Relocation r, String user) {
+        SectionSlice twin = corr.twinOfPatched(u);
+        SectionSlice named = twin != null ? twin : u;
         String name = named.xenName();
         if (externals.putIfAbsent(name, user) == null) {
             report.add(new ReportEntry("referenced", name, "unchanged, used by " + user + "; resolved in the running hypervisor"));
@@ -307,7 +307,7 @@ final class InclusionPlan {
                 if (list.contains(e)) {
                     continue;
                 }
-                Unit owner = t.owner(idx, e);
+                SectionSlice owner = t.owner(idx, e);
                 boolean keep = t.profile.isHook() || (owner != null && isCarriedCode(owner));
                 if (!keep) {
                     continue;
@@ -320,7 +320,7 @@ final class InclusionPlan {
                 for (Relocation r : e.relocations()) {
                     RelocationTarget target = t.target(idx, e, r);
                     if (target instanceof RelocationTarget.SymbolTarget st && st.symbol().hasSection() && t.profile.isHook()) {
-                        Unit hook = idx.unitOf(st.symbol());
+                        SectionSlice hook = idx.unitOf(st.symbol());
                         if (hook != null && changes.status(hook) != ChangeDetector.Status.NEW) {
                             refusals.add(new Refusal(idx.label, st.symbol().name(), "hook function exists in the running hypervisor; hooks must be new functions"));
                             continue;
@@ -354,7 +354,7 @@ final class InclusionPlan {
         return bind(t.section, r, t.target(idx, e, r), user);
     }
 
-    private boolean isCarriedCode(Unit u) {
+    private boolean isCarriedCode(SectionSlice u) {
         return carried.containsKey(u) || (wholeSections.containsKey(u.section()) && idx.role(u.section()) == SectionRole.TEXT);
     }
 
@@ -363,7 +363,7 @@ final class InclusionPlan {
         if (wholeSections.containsKey(s)) {
             return true;
         }
-        for (Unit u : extracted.keySet()) {
+        for (SectionSlice u : extracted.keySet()) {
             if (u.section() == s && location >= u.start() && location <= u.end()) {
                 return true;
             }

@@ -72,7 +72,7 @@ final class LineNumberProof {
      * {@code o} (its twin), or null when any difference is not proven to be a line number. The
      * caller has already checked sizes, relocations and special-table entries are the same.
      */
-    static List<LineChange> explain(LineNumberProof patchedSide, LineNumberProof origSide, Unit p, Unit o) {
+    static List<LineChange> explain(LineNumberProof patchedSide, LineNumberProof origSide, SectionSlice p, SectionSlice o) {
         if (!p.isFunction() || !p.wholeSection() || !o.wholeSection() || p.section().isNoBits()) {
             return null;
         }
@@ -121,7 +121,7 @@ final class LineNumberProof {
      * Checks (2) and (3) for the constant load {@code insns[k]} of {@code u}; returns a short
      * description of the call ({@code "printk \"%s:%d\" argument 3"}), or null when not proven.
      */
-    private String printkLineArgument(Unit u, List<X86Insn> insns, int k) {
+    private String printkLineArgument(SectionSlice u, List<X86Insn> insns, int k) {
         Section s = u.section();
         Set<Long> entries = externalEntryPoints(s);
         if (entries == null) {

@@ -40,12 +40,12 @@ final class PayloadObjectWriter {
     private final ObjectIndex origIdx;
     private final ObjectBuilder b;
     private final Map<Section, Sec> whole = new IdentityHashMap<>();
-    private final Map<Unit, Sec> extracted = new IdentityHashMap<>();
+    private final Map<SectionSlice, Sec> extracted = new IdentityHashMap<>();
     private final Map<Section, Sec> pieceSections = new IdentityHashMap<>();
     private final Map<OutOfLineCodePieces.Piece, Long> pieceStart = new HashMap<>();
     private final Map<Sec, Sym> sectionSymbols = new IdentityHashMap<>();
     private final Map<String, Sym> externals = new LinkedHashMap<>();
-    private final Map<Unit, Sym> named = new IdentityHashMap<>();
+    private final Map<SectionSlice, Sym> named = new IdentityHashMap<>();
 
     PayloadObjectWriter(InclusionPlan plan, ObjectIndex origIdx) {
         this.plan = plan;
@@ -54,14 +54,14 @@ final class PayloadObjectWriter {
         this.b = ObjectBuilder.like(idx.elf.header());
     }
 
-    byte[] write(List<FuncEntry> funcs, FuncLayout layout, Set<Unit> namedUnits) {
+    byte[] write(List<FuncEntry> funcs, FuncLayout layout, Set<SectionSlice> namedUnits) {
         b.addSpecialSymbol(idx.primaryFile, Elf.STB_LOCAL, Elf.STT_FILE, 0, Elf.SHN_ABS, 0, 0);
         for (Section s : idx.elf.sections()) {
             if (plan.wholeSections.containsKey(s)) {
                 whole.put(s, copy(s.name(), s, s.isNoBits() ? null : s.data(), s.size()));
             }
         }
-        for (Unit u : plan.extracted.keySet()) {
+        for (SectionSlice u : plan.extracted.keySet()) {
             if (whole.containsKey(u.section())) {
                 continue;
             }
@@ -88,8 +88,8 @@ final class PayloadObjectWriter {
         for (Map.Entry<Section, Sec> e : whole.entrySet()) {
             relocate(e.getValue(), e.getKey(), idx.relocations(e.getKey()), 0, null);
         }
-        for (Map.Entry<Unit, Sec> e : extracted.entrySet()) {
-            Unit u = e.getKey();
+        for (Map.Entry<SectionSlice, Sec> e : extracted.entrySet()) {
+            SectionSlice u = e.getKey();
             relocate(e.getValue(), u.section(), idx.relocations(u.section(), u.start(), u.end()), u.start(), null);
         }
         for (Map.Entry<Section, Sec> e : pieceSections.entrySet()) {
@@ -121,14 +121,14 @@ final class PayloadObjectWriter {
         return out;
     }
 
-    private void nameUnits(Set<Unit> namedUnits) {
-        for (Unit u : namedUnits) {
+    private void nameUnits(Set<SectionSlice> namedUnits) {
+        for (SectionSlice u : namedUnits) {
             Placement p = place(u.section(), u.symbol().value());
             if (p == null) {
                 continue;
             }
-            Unit twin = plan.corr.twinOfPatched(u);
-            Unit nameFrom = twin != null ? twin : u;
+            SectionSlice twin = plan.corr.twinOfPatched(u);
+            SectionSlice nameFrom = twin != null ? twin : u;
             var sym = nameFrom.symbol();
             String name = nameFrom.xenName();
             int bind = sym.isLocal() ? Elf.STB_LOCAL : sym.bind();
@@ -144,8 +144,8 @@ final class PayloadObjectWriter {
         if (w != null) {
             return new Placement(w, location);
         }
-        for (Map.Entry<Unit, Sec> e : extracted.entrySet()) {
-            Unit u = e.getKey();
+        for (Map.Entry<SectionSlice, Sec> e : extracted.entrySet()) {
+            SectionSlice u = e.getKey();
             if (u.section() == s && location >= u.start() && location <= u.end()) {
                 return new Placement(e.getValue(), location - u.start());
             }

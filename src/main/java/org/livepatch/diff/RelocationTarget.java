@@ -24,7 +24,7 @@ sealed interface RelocationTarget {
     record ConstantTarget(Section section, long offset, Bytes value) implements RelocationTarget {}
 
     /** Bytes no symbol covers ({@code .fixup} code, anonymous {@code .rodata}), inside {@code unit} when one exists. */
-    record SectionTarget(Section section, long offset, Unit unit) implements RelocationTarget {}
+    record SectionTarget(Section section, long offset, SectionSlice unit) implements RelocationTarget {}
 
     /** STN_UNDEF: a relocation that names no symbol. */
     record NoTarget() implements RelocationTarget {}

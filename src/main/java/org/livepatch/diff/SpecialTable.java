@@ -140,7 +140,7 @@ final class SpecialTable {
     }
 
     /** The unit an entry is about (the code its first field points into), or null. */
-    Unit owner(ObjectIndex idx, Entry e) {
+    SectionSlice owner(ObjectIndex idx, Entry e) {
         Relocation a = e.anchor();
         if (a == null) {
             return null;
@@ -148,7 +148,7 @@ final class SpecialTable {
         return unitOf(idx, target(idx, e, a));
     }
 
-    static Unit unitOf(ObjectIndex idx, RelocationTarget t) {
+    static SectionSlice unitOf(ObjectIndex idx, RelocationTarget t) {
         return switch (t) {
             case RelocationTarget.SymbolTarget st -> st.symbol().hasSection() ? idx.unitOf(st.symbol()) : null;
             case RelocationTarget.SectionTarget st -> st.unit();

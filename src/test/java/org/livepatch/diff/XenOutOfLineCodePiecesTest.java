@@ -49,7 +49,7 @@ class XenOutOfLineCodePiecesTest {
                             OutOfLineCodePieces.Piece p = side.pieces.pieceAt(st.section(), st.offset());
                             int len = Math.max(0, t.replacementLength(e));
                             entries++;
-                            Unit owner = t.owner(idx, e);
+                            SectionSlice owner = t.owner(idx, e);
                             if (p != null && len > 0 && owner != null) {
                                 owners.computeIfAbsent(p, k -> new TreeSet<>()).add(owner.describe());
                             }
