@@ -13,7 +13,7 @@ import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
 import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.elf.ObjectBuilder.Rel;
-import org.livepatch.elf.ObjectBuilder.Sec;
+import org.livepatch.elf.ObjectBuilder.SectionHandle;
 import org.livepatch.elf.ObjectBuilder.Sym;
 import org.livepatch.elf.Relocation;
 import org.livepatch.elf.RelocationTypes;
@@ -39,11 +39,11 @@ final class PayloadObjectWriter {
     private final ObjectIndex idx;
     private final ObjectIndex origIdx;
     private final ObjectBuilder b;
-    private final Map<Section, Sec> whole = new IdentityHashMap<>();
-    private final Map<SectionSlice, Sec> extracted = new IdentityHashMap<>();
-    private final Map<Section, Sec> pieceSections = new IdentityHashMap<>();
+    private final Map<Section, SectionHandle> whole = new IdentityHashMap<>();
+    private final Map<SectionSlice, SectionHandle> extracted = new IdentityHashMap<>();
+    private final Map<Section, SectionHandle> pieceSections = new IdentityHashMap<>();
     private final Map<OutOfLineCodePieces.Piece, Long> pieceStart = new HashMap<>();
-    private final Map<Sec, Sym> sectionSymbols = new IdentityHashMap<>();
+    private final Map<SectionHandle, Sym> sectionSymbols = new IdentityHashMap<>();
     private final Map<String, Sym> externals = new LinkedHashMap<>();
     private final Map<SectionSlice, Sym> named = new IdentityHashMap<>();
 
@@ -85,14 +85,14 @@ final class PayloadObjectWriter {
         nameUnits(namedUnits);
 
         // Relocations of carried bytes, re-pointed.
-        for (Map.Entry<Section, Sec> e : whole.entrySet()) {
+        for (Map.Entry<Section, SectionHandle> e : whole.entrySet()) {
             relocate(e.getValue(), e.getKey(), idx.relocations(e.getKey()), 0, null);
         }
-        for (Map.Entry<SectionSlice, Sec> e : extracted.entrySet()) {
+        for (Map.Entry<SectionSlice, SectionHandle> e : extracted.entrySet()) {
             SectionSlice u = e.getKey();
             relocate(e.getValue(), u.section(), idx.relocations(u.section(), u.start(), u.end()), u.start(), null);
         }
-        for (Map.Entry<Section, Sec> e : pieceSections.entrySet()) {
+        for (Map.Entry<Section, SectionHandle> e : pieceSections.entrySet()) {
             List<Rel> rels = new ArrayList<>();
             for (OutOfLineCodePieces.Piece p : plan.pieces.get(e.getKey())) {
                 long shift = pieceStart.get(p) - p.start();
@@ -112,10 +112,10 @@ final class PayloadObjectWriter {
         return b.toBytes();
     }
 
-    private Sec copy(String name, Section s, Bytes data, long size) {
+    private SectionHandle copy(String name, Section s, Bytes data, long size) {
         // SHF_GROUP would need the group carried too; a carried copy is never part of a COMDAT group.
         long flags = s.flags() & ~(Elf.SHF_GROUP | Elf.SHF_INFO_LINK | Elf.SHF_LINK_ORDER);
-        Sec out = data == null ? b.addNoBits(name, flags, Math.max(1, s.addralign()), size)
+        SectionHandle out = data == null ? b.addNoBits(name, flags, Math.max(1, s.addralign()), size)
                 : b.addSection(name, s.type(), flags, Math.max(1, s.addralign()), s.entsize(), data);
         sectionSymbols.put(out, b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, out, 0, 0));
         return out;
@@ -136,21 +136,21 @@ final class PayloadObjectWriter {
         }
     }
 
-    record Placement(Sec sec, long offset) {}
+    record Placement(SectionHandle sec, long offset) {}
 
     /** Where byte {@code location} of patched section {@code s} is in the output, or null. */
     private Placement place(Section s, long location) {
-        Sec w = whole.get(s);
+        SectionHandle w = whole.get(s);
         if (w != null) {
             return new Placement(w, location);
         }
-        for (Map.Entry<SectionSlice, Sec> e : extracted.entrySet()) {
+        for (Map.Entry<SectionSlice, SectionHandle> e : extracted.entrySet()) {
             SectionSlice u = e.getKey();
             if (u.section() == s && location >= u.start() && location <= u.end()) {
                 return new Placement(e.getValue(), location - u.start());
             }
         }
-        Sec ps = pieceSections.get(s);
+        SectionHandle ps = pieceSections.get(s);
         if (ps != null) {
             OutOfLineCodePieces.Piece p = OutOfLineCodePieces.choose(plan.pieces.get(s), location);
             if (p != null) {
@@ -160,7 +160,7 @@ final class PayloadObjectWriter {
         return null;
     }
 
-    private void relocate(Sec out, Section from, List<Relocation> rels, long shift, String user) {
+    private void relocate(SectionHandle out, Section from, List<Relocation> rels, long shift, String user) {
         List<Rel> list = new ArrayList<>();
         for (Relocation r : rels) {
             Rel rel = rel(r, plan.bind(from, r, idx.resolve(from, r), user == null ? from.name() : user), r.offset() - shift);
@@ -171,7 +171,7 @@ final class PayloadObjectWriter {
         addRelocations(out, list);
     }
 
-    private void addRelocations(Sec out, List<Rel> rels) {
+    private void addRelocations(SectionHandle out, List<Rel> rels) {
         if (!rels.isEmpty()) {
             b.addRelocations(out, ".rela" + out.name(), Elf.SHF_INFO_LINK, rels);
         }
@@ -212,7 +212,7 @@ final class PayloadObjectWriter {
                 out.writeBytes(t.section.data().slice((int) en.start(), (int) (en.end() - en.start())).toArray());
                 moves.add(new long[] {en.start(), at});
             }
-            Sec sec = copy(t.section.name(), t.section, Bytes.copyOf(out.toByteArray()), out.size());
+            SectionHandle sec = copy(t.section.name(), t.section, Bytes.copyOf(out.toByteArray()), out.size());
             int i = 0;
             for (SpecialTable.Entry en : e.getValue()) {
                 long shift = moves.get(i++)[1] - en.start();
@@ -240,7 +240,7 @@ final class PayloadObjectWriter {
         }
         // Both read-only and allocated: the hypervisor reads them through their load address
         // (xen/common/livepatch.c: prepare_payload) and never writes them since 4.17.3.
-        Sec str = b.addSection(PayloadSections.STRINGS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.copyOf(strings.toByteArray()));
+        SectionHandle str = b.addSection(PayloadSections.STRINGS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.copyOf(strings.toByteArray()));
         Sym strSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, str, 0, 0);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         List<Rel> rels = new ArrayList<>();
@@ -256,7 +256,7 @@ final class PayloadObjectWriter {
                 rels.add(new Rel(base + FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, sectionSymbols.get(p.sec()), p.offset()));
             }
         }
-        Sec funcs_ = b.addSection(PayloadSections.FUNCS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, layout.size(), Bytes.copyOf(data.toByteArray()));
+        SectionHandle funcs_ = b.addSection(PayloadSections.FUNCS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, layout.size(), Bytes.copyOf(data.toByteArray()));
         b.addRelocations(funcs_, ".rela" + PayloadSections.FUNCS, Elf.SHF_INFO_LINK, rels);
     }
 }

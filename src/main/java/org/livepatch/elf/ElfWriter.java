@@ -22,8 +22,8 @@ public final class ElfWriter {
     private ElfWriter() {}
 
     public static byte[] write(ObjectBuilder b) {
-        List<ObjectBuilder.Sec> secs = b.sections();
-        Map<ObjectBuilder.Sec, Integer> secIndex = new IdentityHashMap<>();
+        List<ObjectBuilder.SectionHandle> secs = b.sections();
+        Map<ObjectBuilder.SectionHandle, Integer> secIndex = new IdentityHashMap<>();
         for (int i = 0; i < secs.size(); i++) {
             secIndex.put(secs.get(i), i + 1);
         }
@@ -76,7 +76,7 @@ public final class ElfWriter {
         // Section contents, with RELA and GROUP bodies generated from the handles.
         List<Header> headers = new ArrayList<>();
         StringTable shstrtab = new StringTable();
-        for (ObjectBuilder.Sec s : secs) {
+        for (ObjectBuilder.SectionHandle s : secs) {
             byte[] body;
             int link = 0;
             int info = 0;
@@ -107,7 +107,7 @@ public final class ElfWriter {
                 case GROUP -> {
                     Buf gb = new Buf();
                     gb.u32(s.groupFlags());
-                    for (ObjectBuilder.Sec m : s.groupMembers()) {
+                    for (ObjectBuilder.SectionHandle m : s.groupMembers()) {
                         gb.u32(secIndex.get(m));
                     }
                     body = gb.toArray();

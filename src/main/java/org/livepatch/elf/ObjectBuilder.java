@@ -12,7 +12,7 @@ import java.util.Objects;
  * relocations and groups that refer to one another by handle, never by index.
  *
  * <p>Indices are what make ELF editing fragile: removing one section renumbers every later one
- * and every symbol and relocation that names it. Here a section is a {@link Sec} handle and a
+ * and every symbol and relocation that names it. Here a section is a {@link SectionHandle} handle and a
  * symbol a {@link Sym} handle; the writer numbers them only when the bytes are produced (sections
  * in the order added, symbols with locals first as the gABI requires), so callers can add, remove
  * and rename freely. This is the only mutable type of the ELF model.
@@ -23,7 +23,7 @@ public final class ObjectBuilder {
     public enum Kind { DATA, RELA, GROUP }
 
     /** A section of the object being built. Identity is the handle; fields change only through the builder. */
-    public static final class Sec {
+    public static final class SectionHandle {
         private final Kind kind;
         private String name;
         private final int type;
@@ -33,17 +33,17 @@ public final class ObjectBuilder {
         private long entsize;
         private Bytes data = Bytes.EMPTY;
         private long noBitsSize;
-        private Sec linkOrder;     // SHF_LINK_ORDER: the section this one describes
+        private SectionHandle linkOrder;     // SHF_LINK_ORDER: the section this one describes
         private int rawLink;       // sh_link/sh_info of other section kinds, copied as they are
         private int rawInfo;
-        private Sec relaTarget;    // RELA: the section the entries apply to
+        private SectionHandle relaTarget;    // RELA: the section the entries apply to
         private List<Rel> relocations = List.of();
         private int groupFlags;    // GROUP
         private Sym groupSignature;
-        private List<Sec> groupMembers = new ArrayList<>();
+        private List<SectionHandle> groupMembers = new ArrayList<>();
         private boolean removed;
 
-        private Sec(Kind kind, String name, int type, long flags, long align, long entsize) {
+        private SectionHandle(Kind kind, String name, int type, long flags, long align, long entsize) {
             this.kind = kind;
             this.name = name;
             this.type = type;
@@ -61,10 +61,10 @@ public final class ObjectBuilder {
         public long entsize() { return entsize; }
         public Bytes data() { return data; }
         public long size() { return type == Elf.SHT_NOBITS ? noBitsSize : data.length(); }
-        public Sec relaTarget() { return relaTarget; }
+        public SectionHandle relaTarget() { return relaTarget; }
         public List<Rel> relocations() { return relocations; }
-        public Sec linkOrder() { return linkOrder; }
-        public List<Sec> groupMembers() { return Collections.unmodifiableList(groupMembers); }
+        public SectionHandle linkOrder() { return linkOrder; }
+        public List<SectionHandle> groupMembers() { return Collections.unmodifiableList(groupMembers); }
         public Sym groupSignature() { return groupSignature; }
         public int groupFlags() { return groupFlags; }
         public boolean isRemoved() { return removed; }
@@ -81,13 +81,13 @@ public final class ObjectBuilder {
         private int bind;
         private final int type;
         private int other;
-        private Sec section;
+        private SectionHandle section;
         private int specialIndex;  // SHN_UNDEF, SHN_ABS or SHN_COMMON when section is null
         private long value;
         private long size;
         private boolean removed;
 
-        private Sym(String name, int bind, int type, int other, Sec section, int specialIndex, long value, long size) {
+        private Sym(String name, int bind, int type, int other, SectionHandle section, int specialIndex, long value, long size) {
             this.name = name;
             this.bind = bind;
             this.type = type;
@@ -102,7 +102,7 @@ public final class ObjectBuilder {
         public int bind() { return bind; }
         public int type() { return type; }
         public int other() { return other; }
-        public Sec section() { return section; }
+        public SectionHandle section() { return section; }
         public int specialIndex() { return specialIndex; }
         public long value() { return value; }
         public long size() { return size; }
@@ -122,7 +122,7 @@ public final class ObjectBuilder {
     private final int machine;
     private final int osAbi;
     private final long flags;
-    private final List<Sec> sections = new ArrayList<>();
+    private final List<SectionHandle> sections = new ArrayList<>();
     private final List<Sym> symbols = new ArrayList<>();
 
     public ObjectBuilder(int machine, int osAbi, long flags) {
@@ -140,7 +140,7 @@ public final class ObjectBuilder {
     public int osAbi() { return osAbi; }
     public long elfFlags() { return flags; }
 
-    public List<Sec> sections() {
+    public List<SectionHandle> sections() {
         return sections.stream().filter(s -> !s.removed).toList();
     }
 
@@ -148,35 +148,35 @@ public final class ObjectBuilder {
         return symbols.stream().filter(s -> !s.removed).toList();
     }
 
-    public Sec addSection(String name, int type, long flags, long align, long entsize, Bytes data) {
+    public SectionHandle addSection(String name, int type, long flags, long align, long entsize, Bytes data) {
         if (type == Elf.SHT_RELA || type == Elf.SHT_GROUP || type == Elf.SHT_SYMTAB) {
             throw new IllegalArgumentException("section " + name + ": type " + Elf.sectionTypeName(type) + " is made by the builder itself");
         }
-        Sec s = new Sec(Kind.DATA, name, type, flags, align, entsize);
+        SectionHandle s = new SectionHandle(Kind.DATA, name, type, flags, align, entsize);
         s.data = Objects.requireNonNull(data);
         sections.add(s);
         return s;
     }
 
-    public Sec addNoBits(String name, long flags, long align, long size) {
-        Sec s = new Sec(Kind.DATA, name, Elf.SHT_NOBITS, flags, align, 0);
+    public SectionHandle addNoBits(String name, long flags, long align, long size) {
+        SectionHandle s = new SectionHandle(Kind.DATA, name, Elf.SHT_NOBITS, flags, align, 0);
         s.noBitsSize = size;
         sections.add(s);
         return s;
     }
 
     /** A RELA section for {@code target}, placed after the sections added so far. */
-    public Sec addRelocations(Sec target, String name, long flags, List<Rel> relocations) {
+    public SectionHandle addRelocations(SectionHandle target, String name, long flags, List<Rel> relocations) {
         requireLive(target);
-        Sec s = new Sec(Kind.RELA, name, Elf.SHT_RELA, flags, 8, Elf.RELA_SIZE);
+        SectionHandle s = new SectionHandle(Kind.RELA, name, Elf.SHT_RELA, flags, 8, Elf.RELA_SIZE);
         s.relaTarget = target;
         s.relocations = List.copyOf(relocations);
         sections.add(s);
         return s;
     }
 
-    public Sec addGroup(String name, int groupFlags, Sym signature, List<Sec> members) {
-        Sec s = new Sec(Kind.GROUP, name, Elf.SHT_GROUP, 0, 4, 4);
+    public SectionHandle addGroup(String name, int groupFlags, Sym signature, List<SectionHandle> members) {
+        SectionHandle s = new SectionHandle(Kind.GROUP, name, Elf.SHT_GROUP, 0, 4, 4);
         s.groupFlags = groupFlags;
         s.groupSignature = signature;
         s.groupMembers = new ArrayList<>(members);
@@ -184,7 +184,7 @@ public final class ObjectBuilder {
         return s;
     }
 
-    public Sym addSymbol(String name, int bind, int type, int other, Sec section, long value, long size) {
+    public Sym addSymbol(String name, int bind, int type, int other, SectionHandle section, long value, long size) {
         requireLive(section);
         Sym s = new Sym(name, bind, type, other, section, 0, value, size);
         symbols.add(s);
@@ -201,7 +201,7 @@ public final class ObjectBuilder {
         return s;
     }
 
-    public void rename(Sec s, String name) {
+    public void rename(SectionHandle s, String name) {
         s.name = Objects.requireNonNull(name);
     }
 
@@ -209,33 +209,33 @@ public final class ObjectBuilder {
         s.name = Objects.requireNonNull(name);
     }
 
-    public void setData(Sec s, Bytes data) {
+    public void setData(SectionHandle s, Bytes data) {
         if (s.kind != Kind.DATA || s.type == Elf.SHT_NOBITS) {
             throw new IllegalArgumentException("section " + s.name + " holds no plain bytes");
         }
         s.data = Objects.requireNonNull(data);
     }
 
-    public void setAlign(Sec s, long align) {
+    public void setAlign(SectionHandle s, long align) {
         s.align = align;
     }
 
-    public void setFlags(Sec s, long flags) {
+    public void setFlags(SectionHandle s, long flags) {
         s.flags = flags;
     }
 
-    public void setAddress(Sec s, long addr) {
+    public void setAddress(SectionHandle s, long addr) {
         s.addr = addr;
     }
 
-    public void setRelocations(Sec rela, List<Rel> relocations) {
+    public void setRelocations(SectionHandle rela, List<Rel> relocations) {
         if (rela.kind != Kind.RELA) {
             throw new IllegalArgumentException("section " + rela.name + " is not a RELA section");
         }
         rela.relocations = List.copyOf(relocations);
     }
 
-    public void setGroup(Sec group, int groupFlags, Sym signature, List<Sec> members) {
+    public void setGroup(SectionHandle group, int groupFlags, Sym signature, List<SectionHandle> members) {
         if (group.kind != Kind.GROUP) {
             throw new IllegalArgumentException("section " + group.name + " is not a group");
         }
@@ -245,12 +245,12 @@ public final class ObjectBuilder {
     }
 
     /** For SHF_LINK_ORDER sections (e.g. {@code __patchable_function_entries}): the section they annotate. */
-    public void setLinkOrder(Sec s, Sec linked) {
+    public void setLinkOrder(SectionHandle s, SectionHandle linked) {
         s.linkOrder = linked;
     }
 
     /** sh_link and sh_info of a section whose links we do not interpret; written as given. */
-    public void setRawLinkInfo(Sec s, int link, int info) {
+    public void setRawLinkInfo(SectionHandle s, int link, int info) {
         s.rawLink = link;
         s.rawInfo = info;
     }
@@ -286,14 +286,14 @@ public final class ObjectBuilder {
      * Removes a section, the RELA sections that apply to it and its group membership. Symbols
      * must have been moved or removed first: a dangling definition is a caller's bug.
      */
-    public void removeSection(Sec s) {
+    public void removeSection(SectionHandle s) {
         for (Sym sym : symbols) {
             if (!sym.removed && sym.section == s) {
                 throw new IllegalStateException("section " + s.name + " still defines symbol " + sym);
             }
         }
         s.removed = true;
-        for (Sec other : sections) {
+        for (SectionHandle other : sections) {
             if (other.removed) {
                 continue;
             }
@@ -311,7 +311,7 @@ public final class ObjectBuilder {
 
     /** Removes a symbol; relocations must no longer name it. */
     public void removeSymbol(Sym s) {
-        for (Sec sec : sections) {
+        for (SectionHandle sec : sections) {
             if (sec.removed) {
                 continue;
             }
@@ -327,7 +327,7 @@ public final class ObjectBuilder {
         s.removed = true;
     }
 
-    private static void requireLive(Sec s) {
+    private static void requireLive(SectionHandle s) {
         if (s != null && s.removed) {
             throw new IllegalStateException("section " + s.name + " was removed");
         }
@@ -338,8 +338,8 @@ public final class ObjectBuilder {
     }
 
     /** The result of {@link #copyOf}: the builder and the handles standing for each original index. */
-    public record Copy(ObjectBuilder builder, Map<Section, Sec> sections, List<Sym> symbols) {
-        public Sec section(Section s) {
+    public record Copy(ObjectBuilder builder, Map<Section, SectionHandle> sections, List<Sym> symbols) {
+        public SectionHandle section(Section s) {
             return sections.get(s);
         }
 
@@ -359,19 +359,19 @@ public final class ObjectBuilder {
         Section symtab = elf.symtab().orElse(null);
         int strtab = symtab == null ? -1 : symtab.link();
         int shstrndx = elf.header().shstrndx();
-        Map<Section, Sec> map = new IdentityHashMap<>();
+        Map<Section, SectionHandle> map = new IdentityHashMap<>();
         for (Section s : elf.sections()) {
             if (s.index() == 0 || s == symtab || s.index() == strtab || s.index() == shstrndx) {
                 continue;
             }
-            Sec h;
+            SectionHandle h;
             switch (s.type()) {
                 case Elf.SHT_RELA -> {
-                    h = new Sec(Kind.RELA, s.name(), Elf.SHT_RELA, s.flags(), s.addralign(), s.entsize());
+                    h = new SectionHandle(Kind.RELA, s.name(), Elf.SHT_RELA, s.flags(), s.addralign(), s.entsize());
                     b.sections.add(h);
                 }
                 case Elf.SHT_GROUP -> {
-                    h = new Sec(Kind.GROUP, s.name(), Elf.SHT_GROUP, s.flags(), s.addralign(), s.entsize());
+                    h = new SectionHandle(Kind.GROUP, s.name(), Elf.SHT_GROUP, s.flags(), s.addralign(), s.entsize());
                     b.sections.add(h);
                 }
                 case Elf.SHT_NOBITS -> {
@@ -388,7 +388,7 @@ public final class ObjectBuilder {
             map.put(s, h);
         }
         for (Section s : elf.sections()) {
-            Sec h = map.get(s);
+            SectionHandle h = map.get(s);
             if (h == null || h.kind != Kind.DATA) {
                 continue;
             }
@@ -407,7 +407,7 @@ public final class ObjectBuilder {
             }
             Sym h;
             if (s.hasSection()) {
-                Sec sec = map.get(elf.section(s.shndx()));
+                SectionHandle sec = map.get(elf.section(s.shndx()));
                 if (sec == null) {
                     throw new ElfFormatException(elf.path(), "symbol " + s.index() + " (" + s.name() + ")", elf.symtab().orElseThrow().offset() + (long) s.index() * Elf.SYM_SIZE,
                             "defined in section " + s.shndx() + " (" + elf.section(s.shndx()).name() + "), a symbol or string table");
@@ -419,7 +419,7 @@ public final class ObjectBuilder {
             syms.add(h);
         }
         for (RelocationSection r : elf.relocationSections()) {
-            Sec h = map.get(r.section());
+            SectionHandle h = map.get(r.section());
             h.relaTarget = map.get(r.target());
             List<Rel> rels = new ArrayList<>(r.relocations().size());
             for (Relocation rel : r.relocations()) {
@@ -428,7 +428,7 @@ public final class ObjectBuilder {
             h.relocations = List.copyOf(rels);
         }
         for (SectionGroup g : elf.groups()) {
-            Sec h = map.get(g.section());
+            SectionHandle h = map.get(g.section());
             for (Section m : g.members()) {
                 if (!map.containsKey(m)) {
                     throw new ElfFormatException(elf.path(), "section group " + g.section().index(), g.section().offset(),

@@ -197,7 +197,7 @@ public final class PayloadAssembler {
             b.addSection(PayloadSections.DEPENDS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, depends.encode());
             b.addSection(PayloadSections.XEN_DEPENDS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, xenId.encode());
 
-            ObjectBuilder.Sec note = Prelinker.find(b, PayloadSections.BUILD_ID);
+            ObjectBuilder.SectionHandle note = Prelinker.find(b, PayloadSections.BUILD_ID);
             byte[] zeroed = b.toBytes();
             BuildIdNote own = new BuildIdNote(Bytes.copyOf(sha1(zeroed)));
             b.setData(note, own.encode());
@@ -237,7 +237,7 @@ public final class PayloadAssembler {
 
     private static Set<ObjectBuilder.Sym> referenced(ObjectBuilder b) {
         Set<ObjectBuilder.Sym> used = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (ObjectBuilder.Sec s : b.sections()) {
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.RELA) {
                 for (ObjectBuilder.Rel r : s.relocations()) {
                     if (r.symbol() != null) {
@@ -272,7 +272,7 @@ public final class PayloadAssembler {
         for (ObjectBuilder.Sym m : metadata) {
             sectionSymbol.put(m, sectionSymbolOf(b, m.section()));
         }
-        for (ObjectBuilder.Sec rs : b.sections()) {
+        for (ObjectBuilder.SectionHandle rs : b.sections()) {
             if (rs.kind() != ObjectBuilder.Kind.RELA) {
                 continue;
             }
@@ -298,7 +298,7 @@ public final class PayloadAssembler {
         }
     }
 
-    private static ObjectBuilder.Sym sectionSymbolOf(ObjectBuilder b, ObjectBuilder.Sec sec) {
+    private static ObjectBuilder.Sym sectionSymbolOf(ObjectBuilder b, ObjectBuilder.SectionHandle sec) {
         for (ObjectBuilder.Sym s : b.symbols()) {
             if (s.type() == Elf.STT_SECTION && s.section() == sec) {
                 return s;
@@ -308,16 +308,16 @@ public final class PayloadAssembler {
     }
 
     static void stripUnneeded(ObjectBuilder b) {
-        List<ObjectBuilder.Sec> debugSections = b.sections().stream()
+        List<ObjectBuilder.SectionHandle> debugSections = b.sections().stream()
                 .filter(s -> s.kind() == ObjectBuilder.Kind.DATA && s.name().startsWith(".debug_")).toList();
         // Their relocation sections first: those are what name the symbols defined in them.
-        for (ObjectBuilder.Sec d : debugSections) {
-            ObjectBuilder.Sec rela = Prelinker.relaFor(b, d);
+        for (ObjectBuilder.SectionHandle d : debugSections) {
+            ObjectBuilder.SectionHandle rela = Prelinker.relaFor(b, d);
             if (rela != null) {
                 b.removeSection(rela);
             }
         }
-        for (ObjectBuilder.Sec d : debugSections) {
+        for (ObjectBuilder.SectionHandle d : debugSections) {
             for (ObjectBuilder.Sym s : b.symbols()) {
                 if (s.section() == d) {
                     b.removeSymbol(s);

@@ -108,7 +108,7 @@ public final class Prelinker {
         }
         int filled = 0;
         List<String> left = new ArrayList<>();
-        ObjectBuilder.Sec funcs = find(b, PayloadSections.FUNCS);
+        ObjectBuilder.SectionHandle funcs = find(b, PayloadSections.FUNCS);
         if (funcs != null && funcs.type() != Elf.SHT_NOBITS) {
             FuncLayout layout;
             try {
@@ -116,7 +116,7 @@ public final class Prelinker {
             } catch (XenSymsException e) {
                 throw new LinkException(e);
             }
-            ObjectBuilder.Sec rela = relaFor(b, funcs);
+            ObjectBuilder.SectionHandle rela = relaFor(b, funcs);
             List<ObjectBuilder.Rel> rels = rela == null ? List.of() : rela.relocations();
             byte[] data = funcs.data().toArray();
             int n = data.length / layout.size();
@@ -164,8 +164,8 @@ public final class Prelinker {
         return xen.global(name);
     }
 
-    static ObjectBuilder.Sec find(ObjectBuilder b, String name) {
-        for (ObjectBuilder.Sec s : b.sections()) {
+    static ObjectBuilder.SectionHandle find(ObjectBuilder b, String name) {
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.DATA && s.name().equals(name)) {
                 return s;
             }
@@ -173,8 +173,8 @@ public final class Prelinker {
         return null;
     }
 
-    static ObjectBuilder.Sec relaFor(ObjectBuilder b, ObjectBuilder.Sec target) {
-        for (ObjectBuilder.Sec s : b.sections()) {
+    static ObjectBuilder.SectionHandle relaFor(ObjectBuilder b, ObjectBuilder.SectionHandle target) {
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.RELA && s.relaTarget() == target) {
                 return s;
             }
@@ -197,7 +197,7 @@ public final class Prelinker {
         if (r == null || r.symbol() == null || r.symbol().section() == null) {
             return null;
         }
-        ObjectBuilder.Sec sec = r.symbol().section();
+        ObjectBuilder.SectionHandle sec = r.symbol().section();
         long off = r.symbol().value() + r.addend();
         if (sec.type() == Elf.SHT_NOBITS || off < 0 || off >= sec.data().length()) {
             return null;

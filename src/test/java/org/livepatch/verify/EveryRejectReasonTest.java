@@ -87,7 +87,7 @@ class EveryRejectReasonTest {
         image[0x203] = (byte) 0xfa;
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         long flags = Elf.SHF_ALLOC | Elf.SHF_EXECINSTR;
-        ObjectBuilder.Sec text = withImage ? b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image))
+        ObjectBuilder.SectionHandle text = withImage ? b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image))
                 : b.addNoBits(".text", flags, 16, 0x400);
         b.setAddress(text, XEN_TEXT);
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(XEN_ID, 3));
@@ -110,11 +110,11 @@ class EveryRejectReasonTest {
     /** The parts of the payload an edit may change before it is written. */
     private static final class Parts {
         final ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
-        ObjectBuilder.Sec text;
-        ObjectBuilder.Sec textRela;
-        ObjectBuilder.Sec strings;
-        ObjectBuilder.Sec funcs;
-        ObjectBuilder.Sec funcsRela;
+        ObjectBuilder.SectionHandle text;
+        ObjectBuilder.SectionHandle textRela;
+        ObjectBuilder.SectionHandle strings;
+        ObjectBuilder.SectionHandle funcs;
+        ObjectBuilder.SectionHandle funcsRela;
         ObjectBuilder.Sym newFunc;
         ObjectBuilder.Sym stringsSym;
         ObjectBuilder.Sym printk;
@@ -126,7 +126,7 @@ class EveryRejectReasonTest {
             b.setData(funcs, Bytes.copyOf(e));
         }
 
-        ObjectBuilder.Sec section(String name, long flags, long align, byte[] data) {
+        ObjectBuilder.SectionHandle section(String name, long flags, long align, byte[] data) {
             return b.addSection(name, Elf.SHT_PROGBITS, flags, align, 0, Bytes.copyOf(data));
         }
     }
@@ -352,7 +352,7 @@ class EveryRejectReasonTest {
         // New per-CPU data (DEFINE_PER_CPU): Xen 4.17.5 loads it as plain data; we refuse it and say
         // the check is our own. Both section families of xen/include/xen/percpu.h.
         Rejection bss = refused(payload(b -> {
-            ObjectBuilder.Sec pc = b.b.addNoBits(".bss.percpu", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8);
+            ObjectBuilder.SectionHandle pc = b.b.addNoBits(".bss.percpu", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8);
             b.b.addSymbol("per_cpu__new_counter", Elf.STB_LOCAL, Elf.STT_OBJECT, 0, pc, 0, 8);
         }), "PER_CPU_DATA", 22);
         assertTrue(bss.reason().beyondXen());
@@ -388,7 +388,7 @@ class EveryRejectReasonTest {
             bb.putInt(rela + 8 + 4, 9999); // r_info's symbol index
         }), "RELOCATION_SYMBOL_OUT_OF_RANGE", 22);
         refused(payload(b -> {
-            ObjectBuilder.Sec comment = b.b.addSection(".comment", Elf.SHT_PROGBITS, 0, 1, 1, Bytes.ofString("GCC: x\0"));
+            ObjectBuilder.SectionHandle comment = b.b.addSection(".comment", Elf.SHT_PROGBITS, 0, 1, 1, Bytes.ofString("GCC: x\0"));
             ObjectBuilder.Sym s = b.b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, comment, 0, 0);
             b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_PC32, s, -4)));
         }), "RELOCATION_AGAINST_IGNORED_SYMBOL", 22);
@@ -518,7 +518,7 @@ class EveryRejectReasonTest {
         }))), LoadCheck.Options.defaults());
         assertTrue(ok.accepted(), "the right expectation passes: " + ok.firstRejection());
         byte[] hooked = payload(b -> {
-            ObjectBuilder.Sec h = b.section(".livepatch.hooks.preapply", Elf.SHF_ALLOC, 8, new byte[8]);
+            ObjectBuilder.SectionHandle h = b.section(".livepatch.hooks.preapply", Elf.SHF_ALLOC, 8, new byte[8]);
             b.b.addRelocations(h, ".rela.livepatch.hooks.preapply", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, R_X86_64_64, b.newFunc, 0)));
         });
         refused(check(List.of(PayloadFile.of("p", hooked)), new LoadCheck.Options(0, false, false, true)), "REPLACE_WITH_VETOING_HOOKS", 95);

@@ -40,7 +40,7 @@ class MutatedPayloadTest {
         return b.toBytes();
     }
 
-    private static ObjectBuilder.Sec sec(ObjectBuilder b, String name) {
+    private static ObjectBuilder.SectionHandle sec(ObjectBuilder b, String name) {
         return b.sections().stream().filter(s -> s.name().equals(name) && !s.isRemoved()).findFirst().orElseThrow(() -> new AssertionError("no section " + name));
     }
 
@@ -118,7 +118,7 @@ class MutatedPayloadTest {
     @Test
     void unsupportedRelocationType() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.text.xen_hello_world");
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
             List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
             ObjectBuilder.Rel r0 = rels.get(0);
             rels.set(0, new ObjectBuilder.Rel(r0.offset(), RelocationTypes.R_X86_64_32S, r0.symbol(), r0.addend()));
@@ -131,7 +131,7 @@ class MutatedPayloadTest {
     @Test
     void relocationWithoutSymbol() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.text.xen_hello_world");
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
             List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
             rels.set(0, new ObjectBuilder.Rel(rels.get(0).offset(), RelocationTypes.R_X86_64_PC32, null, 0));
             b.setRelocations(rela, rels);
@@ -142,7 +142,7 @@ class MutatedPayloadTest {
     @Test
     void relocationPastItsSection() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.text.xen_hello_world");
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
             List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
             ObjectBuilder.Rel r0 = rels.get(0);
             rels.set(0, new ObjectBuilder.Rel(0x38, r0.type(), r0.symbol(), r0.addend()));
@@ -201,7 +201,7 @@ class MutatedPayloadTest {
         for (int oldSize : new int[] {8, 9}) {
             byte[] p = mutate(b -> {
                 ObjectBuilder.Sym t = b.addSpecialSymbol(target, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
-                ObjectBuilder.Sec rela = sec(b, ".rela.livepatch.funcs");
+                ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
                 List<ObjectBuilder.Rel> rels = new ArrayList<>();
                 for (ObjectBuilder.Rel r : rela.relocations()) {
                     rels.add(r.offset() == 16 ? new ObjectBuilder.Rel(16, r.type(), t, 0) : r);
@@ -255,7 +255,7 @@ class MutatedPayloadTest {
             byte[] two = Arrays.copyOf(one, one.length * 2);
             System.arraycopy(one, 0, two, one.length, one.length);
             b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(two));
-            ObjectBuilder.Sec rela = sec(b, ".rela.livepatch.funcs");
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
             List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
             for (ObjectBuilder.Rel r : rela.relocations()) {
                 rels.add(new ObjectBuilder.Rel(r.offset() + one.length, r.type(), r.symbol(), r.addend()));
@@ -315,7 +315,7 @@ class MutatedPayloadTest {
     @Test
     void alternativeOutsideText() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.altinstructions");
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.altinstructions");
             List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
             ObjectBuilder.Rel r0 = rels.get(0);
             rels.set(0, new ObjectBuilder.Rel(r0.offset(), r0.type(), r0.symbol(), 0x100000));

@@ -53,7 +53,7 @@ class SyntheticPayloadTest {
     private static XenSymbolTable xenSyms(Bytes buildId, Map<String, Long> functions, byte[] image) {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         long flags = Elf.SHF_ALLOC | Elf.SHF_EXECINSTR;
-        ObjectBuilder.Sec text = image == null ? b.addNoBits(".text", flags, 16, 0x400)
+        ObjectBuilder.SectionHandle text = image == null ? b.addNoBits(".text", flags, 16, 0x400)
                 : b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image));
         b.setAddress(text, XEN_TEXT);
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(buildId));
@@ -82,10 +82,10 @@ class SyntheticPayloadTest {
     static byte[] payload(String target, long oldSize, int version) {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         byte[] code = {(byte) 0xe8, 0, 0, 0, 0, (byte) 0xc3, (byte) 0x90, (byte) 0x90};
-        ObjectBuilder.Sec text = b.addSection(".text.new_func", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(code));
-        ObjectBuilder.Sec strings = b.addSection(".livepatch.strings", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.ofString(target + "\0"));
+        ObjectBuilder.SectionHandle text = b.addSection(".text.new_func", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(code));
+        ObjectBuilder.SectionHandle strings = b.addSection(".livepatch.strings", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.ofString(target + "\0"));
         byte[] entry = new LivepatchFunc(0, 0, 0, code.length, oldSize, version, new byte[0]).encode(FuncLayout.V2);
-        ObjectBuilder.Sec funcs = b.addSection(".livepatch.funcs", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, FuncLayout.V2.size(), Bytes.copyOf(entry));
+        ObjectBuilder.SectionHandle funcs = b.addSection(".livepatch.funcs", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, FuncLayout.V2.size(), Bytes.copyOf(entry));
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(OWN_ID));
         b.addSection(".livepatch.depends", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, note(XEN_ID));
         b.addSection(".livepatch.xen_depends", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, note(XEN_ID));
