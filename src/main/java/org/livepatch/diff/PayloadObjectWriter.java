@@ -14,7 +14,7 @@ import org.livepatch.elf.Elf;
 import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.elf.ObjectBuilder.Rel;
 import org.livepatch.elf.ObjectBuilder.SectionHandle;
-import org.livepatch.elf.ObjectBuilder.Sym;
+import org.livepatch.elf.ObjectBuilder.SymbolHandle;
 import org.livepatch.elf.Relocation;
 import org.livepatch.elf.RelocationTypes;
 import org.livepatch.elf.Section;
@@ -43,9 +43,9 @@ final class PayloadObjectWriter {
     private final Map<SectionSlice, SectionHandle> extracted = new IdentityHashMap<>();
     private final Map<Section, SectionHandle> pieceSections = new IdentityHashMap<>();
     private final Map<OutOfLineCodePieces.Piece, Long> pieceStart = new HashMap<>();
-    private final Map<SectionHandle, Sym> sectionSymbols = new IdentityHashMap<>();
-    private final Map<String, Sym> externals = new LinkedHashMap<>();
-    private final Map<SectionSlice, Sym> named = new IdentityHashMap<>();
+    private final Map<SectionHandle, SymbolHandle> sectionSymbols = new IdentityHashMap<>();
+    private final Map<String, SymbolHandle> externals = new LinkedHashMap<>();
+    private final Map<SectionSlice, SymbolHandle> named = new IdentityHashMap<>();
 
     PayloadObjectWriter(InclusionPlan plan, ObjectIndex origIdx) {
         this.plan = plan;
@@ -192,7 +192,7 @@ final class PayloadObjectWriter {
         };
     }
 
-    private Sym external(String name) {
+    private SymbolHandle external(String name) {
         // Undefined and global: the hypervisor resolves undefined symbols by name whatever their
         // binding, and a global undefined symbol survives ld -r and binutils' strip unchanged.
         return externals.computeIfAbsent(name, n -> b.addSpecialSymbol(n, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0));
@@ -241,14 +241,14 @@ final class PayloadObjectWriter {
         // Both read-only and allocated: the hypervisor reads them through their load address
         // (xen/common/livepatch.c: prepare_payload) and never writes them since 4.17.3.
         SectionHandle str = b.addSection(PayloadSections.STRINGS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.copyOf(strings.toByteArray()));
-        Sym strSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, str, 0, 0);
+        SymbolHandle strSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, str, 0, 0);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         List<Rel> rels = new ArrayList<>();
         for (FuncEntry f : funcs) {
             long base = data.size();
             data.writeBytes(new LivepatchFunc(0, 0, f.oldAddr(), f.newSize(), f.oldSize(), layout.version(), new byte[0]).encode(layout));
             rels.add(new Rel(base + FuncLayout.NAME, RelocationTypes.R_X86_64_64, strSym, offsets.get(f.name())));
-            Sym fn = named.get(f.unit());
+            SymbolHandle fn = named.get(f.unit());
             if (fn != null) {
                 rels.add(new Rel(base + FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0));
             } else {

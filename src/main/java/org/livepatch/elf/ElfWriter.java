@@ -38,15 +38,15 @@ public final class ElfWriter {
         // The gABI wants every STB_LOCAL symbol before the first non-local one; sh_info of
         // .symtab is the index of that first non-local (xen/common/livepatch_elf.c relies on
         // nothing more, but ld -r and readelf do).
-        List<ObjectBuilder.Sym> ordered = new ArrayList<>();
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        List<ObjectBuilder.SymbolHandle> ordered = new ArrayList<>();
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.isLocal()) ordered.add(s);
         }
         int firstGlobal = ordered.size() + 1;
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (!s.isLocal()) ordered.add(s);
         }
-        Map<ObjectBuilder.Sym, Integer> symIndex = new IdentityHashMap<>();
+        Map<ObjectBuilder.SymbolHandle, Integer> symIndex = new IdentityHashMap<>();
         for (int i = 0; i < ordered.size(); i++) {
             symIndex.put(ordered.get(i), i + 1);
         }
@@ -54,7 +54,7 @@ public final class ElfWriter {
         StringTable strtab = new StringTable();
         Buf symtab = new Buf();
         symtab.zeros(Elf.SYM_SIZE);
-        for (ObjectBuilder.Sym s : ordered) {
+        for (ObjectBuilder.SymbolHandle s : ordered) {
             int shndx;
             if (s.section() != null) {
                 Integer idx = secIndex.get(s.section());

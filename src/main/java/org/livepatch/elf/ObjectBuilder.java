@@ -13,7 +13,7 @@ import java.util.Objects;
  *
  * <p>Indices are what make ELF editing fragile: removing one section renumbers every later one
  * and every symbol and relocation that names it. Here a section is a {@link SectionHandle} handle and a
- * symbol a {@link Sym} handle; the writer numbers them only when the bytes are produced (sections
+ * symbol a {@link SymbolHandle} handle; the writer numbers them only when the bytes are produced (sections
  * in the order added, symbols with locals first as the gABI requires), so callers can add, remove
  * and rename freely. This is the only mutable type of the ELF model.
  */
@@ -39,7 +39,7 @@ public final class ObjectBuilder {
         private SectionHandle relaTarget;    // RELA: the section the entries apply to
         private List<Rel> relocations = List.of();
         private int groupFlags;    // GROUP
-        private Sym groupSignature;
+        private SymbolHandle groupSignature;
         private List<SectionHandle> groupMembers = new ArrayList<>();
         private boolean removed;
 
@@ -65,7 +65,7 @@ public final class ObjectBuilder {
         public List<Rel> relocations() { return relocations; }
         public SectionHandle linkOrder() { return linkOrder; }
         public List<SectionHandle> groupMembers() { return Collections.unmodifiableList(groupMembers); }
-        public Sym groupSignature() { return groupSignature; }
+        public SymbolHandle groupSignature() { return groupSignature; }
         public int groupFlags() { return groupFlags; }
         public boolean isRemoved() { return removed; }
         int rawLink() { return rawLink; }
@@ -76,7 +76,7 @@ public final class ObjectBuilder {
     }
 
     /** A symbol of the object being built. {@code section == null} with shndx 0 means undefined. */
-    public static final class Sym {
+    public static final class SymbolHandle {
         private String name;
         private int bind;
         private final int type;
@@ -87,7 +87,7 @@ public final class ObjectBuilder {
         private long size;
         private boolean removed;
 
-        private Sym(String name, int bind, int type, int other, SectionHandle section, int specialIndex, long value, long size) {
+        private SymbolHandle(String name, int bind, int type, int other, SectionHandle section, int specialIndex, long value, long size) {
             this.name = name;
             this.bind = bind;
             this.type = type;
@@ -114,7 +114,7 @@ public final class ObjectBuilder {
     }
 
     /** One relocation to be written; {@code symbol == null} writes STN_UNDEF. */
-    public record Rel(long offset, int type, Sym symbol, long addend) {}
+    public record Rel(long offset, int type, SymbolHandle symbol, long addend) {}
 
     /** Alignments above this are refused when copying: no object we handle needs more than a page. */
     public static final long MAX_ALIGN = 1L << 20;
@@ -123,7 +123,7 @@ public final class ObjectBuilder {
     private final int osAbi;
     private final long flags;
     private final List<SectionHandle> sections = new ArrayList<>();
-    private final List<Sym> symbols = new ArrayList<>();
+    private final List<SymbolHandle> symbols = new ArrayList<>();
 
     public ObjectBuilder(int machine, int osAbi, long flags) {
         this.machine = machine;
@@ -144,7 +144,7 @@ public final class ObjectBuilder {
         return sections.stream().filter(s -> !s.removed).toList();
     }
 
-    public List<Sym> symbols() {
+    public List<SymbolHandle> symbols() {
         return symbols.stream().filter(s -> !s.removed).toList();
     }
 
@@ -175,7 +175,7 @@ public final class ObjectBuilder {
         return s;
     }
 
-    public SectionHandle addGroup(String name, int groupFlags, Sym signature, List<SectionHandle> members) {
+    public SectionHandle addGroup(String name, int groupFlags, SymbolHandle signature, List<SectionHandle> members) {
         SectionHandle s = new SectionHandle(Kind.GROUP, name, Elf.SHT_GROUP, 0, 4, 4);
         s.groupFlags = groupFlags;
         s.groupSignature = signature;
@@ -184,19 +184,19 @@ public final class ObjectBuilder {
         return s;
     }
 
-    public Sym addSymbol(String name, int bind, int type, int other, SectionHandle section, long value, long size) {
+    public SymbolHandle addSymbol(String name, int bind, int type, int other, SectionHandle section, long value, long size) {
         requireLive(section);
-        Sym s = new Sym(name, bind, type, other, section, 0, value, size);
+        SymbolHandle s = new SymbolHandle(name, bind, type, other, section, 0, value, size);
         symbols.add(s);
         return s;
     }
 
     /** A symbol with a reserved section index such as {@link Elf#SHN_UNDEF}, {@link Elf#SHN_ABS} or {@link Elf#SHN_COMMON}. */
-    public Sym addSpecialSymbol(String name, int bind, int type, int other, int shndx, long value, long size) {
+    public SymbolHandle addSpecialSymbol(String name, int bind, int type, int other, int shndx, long value, long size) {
         if (shndx != Elf.SHN_UNDEF && (shndx < Elf.SHN_LORESERVE || shndx == Elf.SHN_XINDEX)) {
             throw new IllegalArgumentException("symbol " + name + ": " + shndx + " is not a reserved section index");
         }
-        Sym s = new Sym(name, bind, type, other, null, shndx, value, size);
+        SymbolHandle s = new SymbolHandle(name, bind, type, other, null, shndx, value, size);
         symbols.add(s);
         return s;
     }
@@ -205,7 +205,7 @@ public final class ObjectBuilder {
         s.name = Objects.requireNonNull(name);
     }
 
-    public void rename(Sym s, String name) {
+    public void rename(SymbolHandle s, String name) {
         s.name = Objects.requireNonNull(name);
     }
 
@@ -235,7 +235,7 @@ public final class ObjectBuilder {
         rela.relocations = List.copyOf(relocations);
     }
 
-    public void setGroup(SectionHandle group, int groupFlags, Sym signature, List<SectionHandle> members) {
+    public void setGroup(SectionHandle group, int groupFlags, SymbolHandle signature, List<SectionHandle> members) {
         if (group.kind != Kind.GROUP) {
             throw new IllegalArgumentException("section " + group.name + " is not a group");
         }
@@ -255,20 +255,20 @@ public final class ObjectBuilder {
         s.rawInfo = info;
     }
 
-    public void setValue(Sym s, long value) {
+    public void setValue(SymbolHandle s, long value) {
         s.value = value;
     }
 
-    public void setBind(Sym s, int bind) {
+    public void setBind(SymbolHandle s, int bind) {
         s.bind = bind;
     }
 
-    public void setOther(Sym s, int other) {
+    public void setOther(SymbolHandle s, int other) {
         s.other = other;
     }
 
     /** Makes a defined symbol undefined (its definition lives elsewhere, e.g. in the running hypervisor). */
-    public void makeUndefined(Sym s) {
+    public void makeUndefined(SymbolHandle s) {
         s.section = null;
         s.specialIndex = Elf.SHN_UNDEF;
         s.value = 0;
@@ -276,7 +276,7 @@ public final class ObjectBuilder {
     }
 
     /** Turns a symbol into an absolute one at {@code value}, as prelinking does. */
-    public void makeAbsolute(Sym s, long value) {
+    public void makeAbsolute(SymbolHandle s, long value) {
         s.section = null;
         s.specialIndex = Elf.SHN_ABS;
         s.value = value;
@@ -287,7 +287,7 @@ public final class ObjectBuilder {
      * must have been moved or removed first: a dangling definition is a caller's bug.
      */
     public void removeSection(SectionHandle s) {
-        for (Sym sym : symbols) {
+        for (SymbolHandle sym : symbols) {
             if (!sym.removed && sym.section == s) {
                 throw new IllegalStateException("section " + s.name + " still defines symbol " + sym);
             }
@@ -310,7 +310,7 @@ public final class ObjectBuilder {
     }
 
     /** Removes a symbol; relocations must no longer name it. */
-    public void removeSymbol(Sym s) {
+    public void removeSymbol(SymbolHandle s) {
         for (SectionHandle sec : sections) {
             if (sec.removed) {
                 continue;
@@ -338,13 +338,13 @@ public final class ObjectBuilder {
     }
 
     /** The result of {@link #copyOf}: the builder and the handles standing for each original index. */
-    public record Copy(ObjectBuilder builder, Map<Section, SectionHandle> sections, List<Sym> symbols) {
+    public record Copy(ObjectBuilder builder, Map<Section, SectionHandle> sections, List<SymbolHandle> symbols) {
         public SectionHandle section(Section s) {
             return sections.get(s);
         }
 
         /** The handle for symbol {@code index} of the original; index 0 (the null symbol) maps to null. */
-        public Sym symbol(int index) {
+        public SymbolHandle symbol(int index) {
             return symbols.get(index);
         }
     }
@@ -399,13 +399,13 @@ public final class ObjectBuilder {
                 h.rawInfo = s.info();
             }
         }
-        List<Sym> syms = new ArrayList<>();
+        List<SymbolHandle> syms = new ArrayList<>();
         syms.add(null);
         for (Symbol s : elf.symbols()) {
             if (s.index() == 0) {
                 continue;
             }
-            Sym h;
+            SymbolHandle h;
             if (s.hasSection()) {
                 SectionHandle sec = map.get(elf.section(s.shndx()));
                 if (sec == null) {

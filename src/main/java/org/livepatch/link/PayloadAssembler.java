@@ -235,8 +235,8 @@ public final class PayloadAssembler {
         return b.toBytes();
     }
 
-    private static Set<ObjectBuilder.Sym> referenced(ObjectBuilder b) {
-        Set<ObjectBuilder.Sym> used = Collections.newSetFromMap(new IdentityHashMap<>());
+    private static Set<ObjectBuilder.SymbolHandle> referenced(ObjectBuilder b) {
+        Set<ObjectBuilder.SymbolHandle> used = Collections.newSetFromMap(new IdentityHashMap<>());
         for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.RELA) {
                 for (ObjectBuilder.Rel r : s.relocations()) {
@@ -252,8 +252,8 @@ public final class PayloadAssembler {
     }
 
     static void stripMetadataSymbols(ObjectBuilder b) {
-        List<ObjectBuilder.Sym> metadata = new ArrayList<>();
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        List<ObjectBuilder.SymbolHandle> metadata = new ArrayList<>();
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.type() == Elf.STT_SECTION || s.section() == null) {
                 continue;
             }
@@ -268,8 +268,8 @@ public final class PayloadAssembler {
         }
         // Relocations that name them (debug info does, and a hook table may) are moved to the
         // section symbol with the symbol's offset added: S + A is the same address either way.
-        IdentityHashMap<ObjectBuilder.Sym, ObjectBuilder.Sym> sectionSymbol = new IdentityHashMap<>();
-        for (ObjectBuilder.Sym m : metadata) {
+        IdentityHashMap<ObjectBuilder.SymbolHandle, ObjectBuilder.SymbolHandle> sectionSymbol = new IdentityHashMap<>();
+        for (ObjectBuilder.SymbolHandle m : metadata) {
             sectionSymbol.put(m, sectionSymbolOf(b, m.section()));
         }
         for (ObjectBuilder.SectionHandle rs : b.sections()) {
@@ -279,7 +279,7 @@ public final class PayloadAssembler {
             boolean changed = false;
             List<ObjectBuilder.Rel> rels = new ArrayList<>(rs.relocations().size());
             for (ObjectBuilder.Rel r : rs.relocations()) {
-                ObjectBuilder.Sym to = r.symbol() == null ? null : sectionSymbol.get(r.symbol());
+                ObjectBuilder.SymbolHandle to = r.symbol() == null ? null : sectionSymbol.get(r.symbol());
                 if (to != null) {
                     rels.add(new ObjectBuilder.Rel(r.offset(), r.type(), to, r.addend() + r.symbol().value()));
                     changed = true;
@@ -291,15 +291,15 @@ public final class PayloadAssembler {
                 b.setRelocations(rs, rels);
             }
         }
-        for (ObjectBuilder.Sym m : metadata) {
+        for (ObjectBuilder.SymbolHandle m : metadata) {
             if (!referenced(b).contains(m)) {
                 b.removeSymbol(m);
             }
         }
     }
 
-    private static ObjectBuilder.Sym sectionSymbolOf(ObjectBuilder b, ObjectBuilder.SectionHandle sec) {
-        for (ObjectBuilder.Sym s : b.symbols()) {
+    private static ObjectBuilder.SymbolHandle sectionSymbolOf(ObjectBuilder b, ObjectBuilder.SectionHandle sec) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.type() == Elf.STT_SECTION && s.section() == sec) {
                 return s;
             }
@@ -318,15 +318,15 @@ public final class PayloadAssembler {
             }
         }
         for (ObjectBuilder.SectionHandle d : debugSections) {
-            for (ObjectBuilder.Sym s : b.symbols()) {
+            for (ObjectBuilder.SymbolHandle s : b.symbols()) {
                 if (s.section() == d) {
                     b.removeSymbol(s);
                 }
             }
             b.removeSection(d);
         }
-        Set<ObjectBuilder.Sym> used = referenced(b);
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        Set<ObjectBuilder.SymbolHandle> used = referenced(b);
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             boolean undefined = s.section() == null && s.specialIndex() == Elf.SHN_UNDEF;
             if (!used.contains(s) && (s.isLocal() || undefined)) {
                 b.removeSymbol(s);

@@ -86,7 +86,7 @@ public final class Prelinker {
         List<SymbolLookupException> failures = new ArrayList<>();
         String file = null;
         int resolved = 0;
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.type() == Elf.STT_FILE) {
                 file = s.name().isEmpty() ? null : s.name();
                 continue;
@@ -152,7 +152,7 @@ public final class Prelinker {
         return new Result(resolved, filled, left);
     }
 
-    private XenSymbol lookup(ObjectBuilder.Sym s, String file) throws SymbolLookupException {
+    private XenSymbol lookup(ObjectBuilder.SymbolHandle s, String file) throws SymbolLookupException {
         String name = s.name();
         int hash = name.indexOf('#');
         if (hash > 0 && hash < name.length() - 1) {

@@ -23,8 +23,8 @@ class ObjectBuilderTest {
                 Bytes.copyOf(new byte[] {(byte) 0xe8, 0, 0, 0, 0, (byte) 0xc3}));
         ObjectBuilder.SectionHandle data = b.addSection(".data.x", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 0, Bytes.copyOf(new byte[8]));
         // Added global first, locals after: the writer must still put locals first.
-        ObjectBuilder.Sym f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 6);
-        ObjectBuilder.Sym g = b.addSpecialSymbol("g", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+        ObjectBuilder.SymbolHandle f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 6);
+        ObjectBuilder.SymbolHandle g = b.addSpecialSymbol("g", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
         b.addSymbol("x", Elf.STB_LOCAL, Elf.STT_OBJECT, 0, data, 0, 8);
         b.addSpecialSymbol("t.c", Elf.STB_LOCAL, Elf.STT_FILE, 0, Elf.SHN_ABS, 0, 0);
         b.addRelocations(text, ".rela.text.f", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(1, RelocationTypes.R_X86_64_PLT32, g, -4)));
@@ -67,11 +67,11 @@ class ObjectBuilderTest {
                 drop.add(s);
             }
         }
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.section() != null && s.section() != keepSec) {
                 if (s.type() == Elf.STT_SECTION) {
                     // Relocations through a dropped section symbol are re-targeted to a named undefined symbol.
-                    ObjectBuilder.Sym named = b.addSpecialSymbol("ext" + s.section().name().replace('.', '_'), Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+                    ObjectBuilder.SymbolHandle named = b.addSpecialSymbol("ext" + s.section().name().replace('.', '_'), Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
                     for (ObjectBuilder.SectionHandle rs : b.sections()) {
                         if (rs.kind() == ObjectBuilder.Kind.RELA) {
                             b.setRelocations(rs, rs.relocations().stream()
@@ -123,7 +123,7 @@ class ObjectBuilderTest {
     void dangerousEditsAreRefused() {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         ObjectBuilder.SectionHandle text = b.addSection(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(new byte[4]));
-        ObjectBuilder.Sym f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 4);
+        ObjectBuilder.SymbolHandle f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 4);
         b.addRelocations(text, ".rela.text", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, RelocationTypes.R_X86_64_32, f, 0)));
         assertThrows(IllegalStateException.class, () -> b.removeSection(text), "still defines f");
         assertThrows(IllegalStateException.class, () -> b.removeSymbol(f), "still named by a relocation");

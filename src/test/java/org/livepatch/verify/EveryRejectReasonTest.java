@@ -115,9 +115,9 @@ class EveryRejectReasonTest {
         ObjectBuilder.SectionHandle strings;
         ObjectBuilder.SectionHandle funcs;
         ObjectBuilder.SectionHandle funcsRela;
-        ObjectBuilder.Sym newFunc;
-        ObjectBuilder.Sym stringsSym;
-        ObjectBuilder.Sym printk;
+        ObjectBuilder.SymbolHandle newFunc;
+        ObjectBuilder.SymbolHandle stringsSym;
+        ObjectBuilder.SymbolHandle printk;
         String target = "old_func";
         byte[] entry = new byte[F_SIZE];
 
@@ -389,7 +389,7 @@ class EveryRejectReasonTest {
         }), "RELOCATION_SYMBOL_OUT_OF_RANGE", 22);
         refused(payload(b -> {
             ObjectBuilder.SectionHandle comment = b.b.addSection(".comment", Elf.SHT_PROGBITS, 0, 1, 1, Bytes.ofString("GCC: x\0"));
-            ObjectBuilder.Sym s = b.b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, comment, 0, 0);
+            ObjectBuilder.SymbolHandle s = b.b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, comment, 0, 0);
             b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_PC32, s, -4)));
         }), "RELOCATION_AGAINST_IGNORED_SYMBOL", 22);
         Rejection type = refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_32S, b.printk, 0)))),

@@ -44,7 +44,7 @@ class MutatedPayloadTest {
         return b.sections().stream().filter(s -> s.name().equals(name) && !s.isRemoved()).findFirst().orElseThrow(() -> new AssertionError("no section " + name));
     }
 
-    private static ObjectBuilder.Sym sym(ObjectBuilder b, String name) {
+    private static ObjectBuilder.SymbolHandle sym(ObjectBuilder b, String name) {
         return b.symbols().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no symbol " + name));
     }
 
@@ -200,7 +200,7 @@ class MutatedPayloadTest {
         String target = endbrFunction();
         for (int oldSize : new int[] {8, 9}) {
             byte[] p = mutate(b -> {
-                ObjectBuilder.Sym t = b.addSpecialSymbol(target, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+                ObjectBuilder.SymbolHandle t = b.addSpecialSymbol(target, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
                 ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
                 List<ObjectBuilder.Rel> rels = new ArrayList<>();
                 for (ObjectBuilder.Rel r : rela.relocations()) {

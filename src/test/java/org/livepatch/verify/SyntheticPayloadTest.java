@@ -89,9 +89,9 @@ class SyntheticPayloadTest {
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(OWN_ID));
         b.addSection(".livepatch.depends", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, note(XEN_ID));
         b.addSection(".livepatch.xen_depends", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, note(XEN_ID));
-        ObjectBuilder.Sym fn = b.addSymbol("new_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, code.length);
-        ObjectBuilder.Sym str = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, strings, 0, 0);
-        ObjectBuilder.Sym printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+        ObjectBuilder.SymbolHandle fn = b.addSymbol("new_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, code.length);
+        ObjectBuilder.SymbolHandle str = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, strings, 0, 0);
+        ObjectBuilder.SymbolHandle printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
         b.addRelocations(text, ".rela.text.new_func", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(1, RelocationTypes.R_X86_64_PLT32, printk, -4)));
         b.addRelocations(funcs, ".rela.livepatch.funcs", Elf.SHF_INFO_LINK, List.of(
                 new ObjectBuilder.Rel(FuncLayout.NAME, RelocationTypes.R_X86_64_64, str, 0),
