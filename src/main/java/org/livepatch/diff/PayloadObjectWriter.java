@@ -12,7 +12,7 @@ import java.util.Set;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
 import org.livepatch.elf.ObjectBuilder;
-import org.livepatch.elf.ObjectBuilder.Rel;
+import org.livepatch.elf.ObjectBuilder.RelaEntry;
 import org.livepatch.elf.ObjectBuilder.SectionHandle;
 import org.livepatch.elf.ObjectBuilder.SymbolHandle;
 import org.livepatch.elf.Relocation;
@@ -93,11 +93,11 @@ final class PayloadObjectWriter {
             relocate(e.getValue(), u.section(), idx.relocations(u.section(), u.start(), u.end()), u.start(), null);
         }
         for (Map.Entry<Section, SectionHandle> e : pieceSections.entrySet()) {
-            List<Rel> rels = new ArrayList<>();
+            List<RelaEntry> rels = new ArrayList<>();
             for (OutOfLineCodePieces.Piece p : plan.pieces.get(e.getKey())) {
                 long shift = pieceStart.get(p) - p.start();
                 for (Relocation r : idx.relocations(p.section(), p.start(), p.end())) {
-                    Rel rel = rel(r, plan.bind(p.section(), r, idx.resolve(p.section(), r), p.section().name()), r.offset() + shift);
+                    RelaEntry rel = rel(r, plan.bind(p.section(), r, idx.resolve(p.section(), r), p.section().name()), r.offset() + shift);
                     if (rel != null) {
                         rels.add(rel);
                     }
@@ -161,9 +161,9 @@ final class PayloadObjectWriter {
     }
 
     private void relocate(SectionHandle out, Section from, List<Relocation> rels, long shift, String user) {
-        List<Rel> list = new ArrayList<>();
+        List<RelaEntry> list = new ArrayList<>();
         for (Relocation r : rels) {
-            Rel rel = rel(r, plan.bind(from, r, idx.resolve(from, r), user == null ? from.name() : user), r.offset() - shift);
+            RelaEntry rel = rel(r, plan.bind(from, r, idx.resolve(from, r), user == null ? from.name() : user), r.offset() - shift);
             if (rel != null) {
                 list.add(rel);
             }
@@ -171,22 +171,22 @@ final class PayloadObjectWriter {
         addRelocations(out, list);
     }
 
-    private void addRelocations(SectionHandle out, List<Rel> rels) {
+    private void addRelocations(SectionHandle out, List<RelaEntry> rels) {
         if (!rels.isEmpty()) {
             b.addRelocations(out, ".rela" + out.name(), Elf.SHF_INFO_LINK, rels);
         }
     }
 
-    private Rel rel(Relocation r, InclusionPlan.Binding binding, long newOffset) {
+    private RelaEntry rel(Relocation r, InclusionPlan.Binding binding, long newOffset) {
         return switch (binding) {
-            case InclusionPlan.Binding.External ext -> new Rel(newOffset, r.type(), external(ext.name()), ext.addend());
+            case InclusionPlan.Binding.External ext -> new RelaEntry(newOffset, r.type(), external(ext.name()), ext.addend());
             case InclusionPlan.Binding.Carried c -> {
                 Placement p = place(c.section(), c.location());
                 if (p == null) {
                     throw new IllegalStateException(idx.label + ": " + c.section().name() + "+0x" + Long.toHexString(c.location())
                             + " is referenced but was not carried");
                 }
-                yield new Rel(newOffset, r.type(), sectionSymbols.get(p.sec()), c.addendMinusLocation() + p.offset());
+                yield new RelaEntry(newOffset, r.type(), sectionSymbols.get(p.sec()), c.addendMinusLocation() + p.offset());
             }
             case InclusionPlan.Binding.Refused ref -> null;
         };
@@ -205,7 +205,7 @@ final class PayloadObjectWriter {
                 continue;
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            List<Rel> rels = new ArrayList<>();
+            List<RelaEntry> rels = new ArrayList<>();
             List<long[]> moves = new ArrayList<>();
             for (SpecialTable.Entry en : e.getValue()) {
                 long at = out.size();
@@ -217,7 +217,7 @@ final class PayloadObjectWriter {
             for (SpecialTable.Entry en : e.getValue()) {
                 long shift = moves.get(i++)[1] - en.start();
                 for (Relocation r : en.relocations()) {
-                    Rel rel = rel(r, plan.bindEntry(t, en, r, t.section.name()), r.offset() + shift);
+                    RelaEntry rel = rel(r, plan.bindEntry(t, en, r, t.section.name()), r.offset() + shift);
                     if (rel != null) {
                         rels.add(rel);
                     }
@@ -243,17 +243,17 @@ final class PayloadObjectWriter {
         SectionHandle str = b.addSection(PayloadSections.STRINGS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.copyOf(strings.toByteArray()));
         SymbolHandle strSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, str, 0, 0);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
-        List<Rel> rels = new ArrayList<>();
+        List<RelaEntry> rels = new ArrayList<>();
         for (FuncEntry f : funcs) {
             long base = data.size();
             data.writeBytes(new LivepatchFunc(0, 0, f.oldAddr(), f.newSize(), f.oldSize(), layout.version(), new byte[0]).encode(layout));
-            rels.add(new Rel(base + FuncLayout.NAME, RelocationTypes.R_X86_64_64, strSym, offsets.get(f.name())));
+            rels.add(new RelaEntry(base + FuncLayout.NAME, RelocationTypes.R_X86_64_64, strSym, offsets.get(f.name())));
             SymbolHandle fn = named.get(f.unit());
             if (fn != null) {
-                rels.add(new Rel(base + FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0));
+                rels.add(new RelaEntry(base + FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0));
             } else {
                 Placement p = place(f.unit().section(), f.unit().symbol().value());
-                rels.add(new Rel(base + FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, sectionSymbols.get(p.sec()), p.offset()));
+                rels.add(new RelaEntry(base + FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, sectionSymbols.get(p.sec()), p.offset()));
             }
         }
         SectionHandle funcs_ = b.addSection(PayloadSections.FUNCS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, layout.size(), Bytes.copyOf(data.toByteArray()));

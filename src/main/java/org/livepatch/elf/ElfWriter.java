@@ -87,7 +87,7 @@ public final class ElfWriter {
                         throw new IllegalStateException("RELA section " + s + " applies to a removed section");
                     }
                     Buf rb = new Buf();
-                    for (ObjectBuilder.Rel r : s.relocations()) {
+                    for (ObjectBuilder.RelaEntry r : s.relocations()) {
                         int sym = 0;
                         if (r.symbol() != null) {
                             Integer si = symIndex.get(r.symbol());

@@ -37,7 +37,7 @@ public final class ObjectBuilder {
         private int rawLink;       // sh_link/sh_info of other section kinds, copied as they are
         private int rawInfo;
         private SectionHandle relaTarget;    // RELA: the section the entries apply to
-        private List<Rel> relocations = List.of();
+        private List<RelaEntry> relocations = List.of();
         private int groupFlags;    // GROUP
         private SymbolHandle groupSignature;
         private List<SectionHandle> groupMembers = new ArrayList<>();
@@ -62,7 +62,7 @@ public final class ObjectBuilder {
         public Bytes data() { return data; }
         public long size() { return type == Elf.SHT_NOBITS ? noBitsSize : data.length(); }
         public SectionHandle relaTarget() { return relaTarget; }
-        public List<Rel> relocations() { return relocations; }
+        public List<RelaEntry> relocations() { return relocations; }
         public SectionHandle linkOrder() { return linkOrder; }
         public List<SectionHandle> groupMembers() { return Collections.unmodifiableList(groupMembers); }
         public SymbolHandle groupSignature() { return groupSignature; }
@@ -114,7 +114,7 @@ public final class ObjectBuilder {
     }
 
     /** One relocation to be written; {@code symbol == null} writes STN_UNDEF. */
-    public record Rel(long offset, int type, SymbolHandle symbol, long addend) {}
+    public record RelaEntry(long offset, int type, SymbolHandle symbol, long addend) {}
 
     /** Alignments above this are refused when copying: no object we handle needs more than a page. */
     public static final long MAX_ALIGN = 1L << 20;
@@ -166,7 +166,7 @@ public final class ObjectBuilder {
     }
 
     /** A RELA section for {@code target}, placed after the sections added so far. */
-    public SectionHandle addRelocations(SectionHandle target, String name, long flags, List<Rel> relocations) {
+    public SectionHandle addRelocations(SectionHandle target, String name, long flags, List<RelaEntry> relocations) {
         requireLive(target);
         SectionHandle s = new SectionHandle(Kind.RELA, name, Elf.SHT_RELA, flags, 8, Elf.RELA_SIZE);
         s.relaTarget = target;
@@ -228,7 +228,7 @@ public final class ObjectBuilder {
         s.addr = addr;
     }
 
-    public void setRelocations(SectionHandle rela, List<Rel> relocations) {
+    public void setRelocations(SectionHandle rela, List<RelaEntry> relocations) {
         if (rela.kind != Kind.RELA) {
             throw new IllegalArgumentException("section " + rela.name + " is not a RELA section");
         }
@@ -315,7 +315,7 @@ public final class ObjectBuilder {
             if (sec.removed) {
                 continue;
             }
-            for (Rel r : sec.relocations) {
+            for (RelaEntry r : sec.relocations) {
                 if (r.symbol() == s) {
                     throw new IllegalStateException("relocation at 0x" + Long.toHexString(r.offset()) + " in " + sec.name + " still names symbol " + s);
                 }
@@ -421,9 +421,9 @@ public final class ObjectBuilder {
         for (RelocationSection r : elf.relocationSections()) {
             SectionHandle h = map.get(r.section());
             h.relaTarget = map.get(r.target());
-            List<Rel> rels = new ArrayList<>(r.relocations().size());
+            List<RelaEntry> rels = new ArrayList<>(r.relocations().size());
             for (Relocation rel : r.relocations()) {
-                rels.add(new Rel(rel.offset(), rel.type(), syms.get(rel.symbol().index()), rel.addend()));
+                rels.add(new RelaEntry(rel.offset(), rel.type(), syms.get(rel.symbol().index()), rel.addend()));
             }
             h.relocations = List.copyOf(rels);
         }

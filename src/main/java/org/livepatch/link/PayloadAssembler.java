@@ -239,7 +239,7 @@ public final class PayloadAssembler {
         Set<ObjectBuilder.SymbolHandle> used = Collections.newSetFromMap(new IdentityHashMap<>());
         for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.RELA) {
-                for (ObjectBuilder.Rel r : s.relocations()) {
+                for (ObjectBuilder.RelaEntry r : s.relocations()) {
                     if (r.symbol() != null) {
                         used.add(r.symbol());
                     }
@@ -277,11 +277,11 @@ public final class PayloadAssembler {
                 continue;
             }
             boolean changed = false;
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rs.relocations().size());
-            for (ObjectBuilder.Rel r : rs.relocations()) {
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rs.relocations().size());
+            for (ObjectBuilder.RelaEntry r : rs.relocations()) {
                 ObjectBuilder.SymbolHandle to = r.symbol() == null ? null : sectionSymbol.get(r.symbol());
                 if (to != null) {
-                    rels.add(new ObjectBuilder.Rel(r.offset(), r.type(), to, r.addend() + r.symbol().value()));
+                    rels.add(new ObjectBuilder.RelaEntry(r.offset(), r.type(), to, r.addend() + r.symbol().value()));
                     changed = true;
                 } else {
                     rels.add(r);

@@ -117,7 +117,7 @@ public final class Prelinker {
                 throw new LinkException(e);
             }
             ObjectBuilder.SectionHandle rela = relaFor(b, funcs);
-            List<ObjectBuilder.Rel> rels = rela == null ? List.of() : rela.relocations();
+            List<ObjectBuilder.RelaEntry> rels = rela == null ? List.of() : rela.relocations();
             byte[] data = funcs.data().toArray();
             int n = data.length / layout.size();
             for (int i = 0; i < n; i++) {
@@ -182,8 +182,8 @@ public final class Prelinker {
         return null;
     }
 
-    static ObjectBuilder.Rel relocationAt(List<ObjectBuilder.Rel> rels, long offset) {
-        for (ObjectBuilder.Rel r : rels) {
+    static ObjectBuilder.RelaEntry relocationAt(List<ObjectBuilder.RelaEntry> rels, long offset) {
+        for (ObjectBuilder.RelaEntry r : rels) {
             if (r.offset() == offset) {
                 return r;
             }
@@ -192,8 +192,8 @@ public final class Prelinker {
     }
 
     /** The string a funcs entry's {@code name} relocation points at, or null. */
-    static String nameOfEntry(List<ObjectBuilder.Rel> rels, int entryOffset) {
-        ObjectBuilder.Rel r = relocationAt(rels, entryOffset + FuncLayout.NAME);
+    static String nameOfEntry(List<ObjectBuilder.RelaEntry> rels, int entryOffset) {
+        ObjectBuilder.RelaEntry r = relocationAt(rels, entryOffset + FuncLayout.NAME);
         if (r == null || r.symbol() == null || r.symbol().section() == null) {
             return null;
         }

@@ -27,8 +27,8 @@ class ObjectBuilderTest {
         ObjectBuilder.SymbolHandle g = b.addSpecialSymbol("g", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
         b.addSymbol("x", Elf.STB_LOCAL, Elf.STT_OBJECT, 0, data, 0, 8);
         b.addSpecialSymbol("t.c", Elf.STB_LOCAL, Elf.STT_FILE, 0, Elf.SHN_ABS, 0, 0);
-        b.addRelocations(text, ".rela.text.f", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(1, RelocationTypes.R_X86_64_PLT32, g, -4)));
-        b.addRelocations(data, ".rela.data.x", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, RelocationTypes.R_X86_64_64, f, 0)));
+        b.addRelocations(text, ".rela.text.f", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(1, RelocationTypes.R_X86_64_PLT32, g, -4)));
+        b.addRelocations(data, ".rela.data.x", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, RelocationTypes.R_X86_64_64, f, 0)));
 
         Path out = tmp.resolve("new.o");
         Files.write(out, b.toBytes());
@@ -75,7 +75,7 @@ class ObjectBuilderTest {
                     for (ObjectBuilder.SectionHandle rs : b.sections()) {
                         if (rs.kind() == ObjectBuilder.Kind.RELA) {
                             b.setRelocations(rs, rs.relocations().stream()
-                                    .map(r -> r.symbol() == s ? new ObjectBuilder.Rel(r.offset(), r.type(), named, r.addend()) : r).toList());
+                                    .map(r -> r.symbol() == s ? new ObjectBuilder.RelaEntry(r.offset(), r.type(), named, r.addend()) : r).toList());
                         }
                     }
                     for (ObjectBuilder.SectionHandle g : b.sections()) {
@@ -124,7 +124,7 @@ class ObjectBuilderTest {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         ObjectBuilder.SectionHandle text = b.addSection(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(new byte[4]));
         ObjectBuilder.SymbolHandle f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 4);
-        b.addRelocations(text, ".rela.text", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, RelocationTypes.R_X86_64_32, f, 0)));
+        b.addRelocations(text, ".rela.text", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, RelocationTypes.R_X86_64_32, f, 0)));
         assertThrows(IllegalStateException.class, () -> b.removeSection(text), "still defines f");
         assertThrows(IllegalStateException.class, () -> b.removeSymbol(f), "still named by a relocation");
         assertThrows(IllegalArgumentException.class, () -> b.addSection(".symtab", Elf.SHT_SYMTAB, 0, 8, 24, Bytes.EMPTY));

@@ -128,8 +128,8 @@ class HypervisorLimitsTest {
                 problemsAfter(b -> {
                     ObjectBuilder.SectionHandle rela = b.sections().stream().filter(s -> s.kind() == ObjectBuilder.Kind.RELA && s.relaTarget() == sec(b, ".text.patch_me")).findFirst().orElseThrow();
                     var rels = new java.util.ArrayList<>(rela.relocations());
-                    rels.add(new ObjectBuilder.Rel(1, 11, rels.get(0).symbol(), 0));
-                    rels.add(new ObjectBuilder.Rel(1, 2, null, 0));
+                    rels.add(new ObjectBuilder.RelaEntry(1, 11, rels.get(0).symbol(), 0));
+                    rels.add(new ObjectBuilder.RelaEntry(1, 2, null, 0));
                     b.setRelocations(rela, rels);
                 }));
         assertEquals(List.of(".livepatch.hooks.load is 4 bytes, not a multiple of 8"),

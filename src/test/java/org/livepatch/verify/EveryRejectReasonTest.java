@@ -156,10 +156,10 @@ class EveryRejectReasonTest {
         p.stringsSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, p.strings, 0, 0);
         p.printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
         p.textRela = b.addRelocations(p.text, ".rela.text.new_func", Elf.SHF_INFO_LINK,
-                List.of(new ObjectBuilder.Rel(1, R_X86_64_PLT32, p.printk, -4)));
+                List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_PLT32, p.printk, -4)));
         p.funcsRela = b.addRelocations(p.funcs, ".rela.livepatch.funcs", Elf.SHF_INFO_LINK, List.of(
-                new ObjectBuilder.Rel(F_NAME, R_X86_64_64, p.stringsSym, 0),
-                new ObjectBuilder.Rel(F_NEW_ADDR, R_X86_64_64, p.newFunc, 0)));
+                new ObjectBuilder.RelaEntry(F_NAME, R_X86_64_64, p.stringsSym, 0),
+                new ObjectBuilder.RelaEntry(F_NEW_ADDR, R_X86_64_64, p.newFunc, 0)));
         edit.apply(p);
         return b.toBytes();
     }
@@ -171,9 +171,9 @@ class EveryRejectReasonTest {
     /** Points the entry's name at the string for {@code name} in .livepatch.strings. */
     private static void nameIs(Parts p, String name) {
         long at = p.strings.data().length() == 0 ? 0 : new String(p.strings.data().toArray(), StandardCharsets.ISO_8859_1).indexOf(name + "\0");
-        List<ObjectBuilder.Rel> rels = new ArrayList<>();
-        for (ObjectBuilder.Rel r : p.funcsRela.relocations()) {
-            rels.add(r.offset() == F_NAME ? new ObjectBuilder.Rel(F_NAME, r.type(), r.symbol(), at) : r);
+        List<ObjectBuilder.RelaEntry> rels = new ArrayList<>();
+        for (ObjectBuilder.RelaEntry r : p.funcsRela.relocations()) {
+            rels.add(r.offset() == F_NAME ? new ObjectBuilder.RelaEntry(F_NAME, r.type(), r.symbol(), at) : r);
         }
         p.b.setRelocations(p.funcsRela, rels);
     }
@@ -382,7 +382,7 @@ class EveryRejectReasonTest {
         Rejection t = refused(raw(p, (f, bb) -> bb.putInt(shdr(f, ".rela.text.new_func") + SH_INFO, 0)), "RELOCATION_TARGET_INVALID", 22);
         assertTrue(t.reason().beyondXen());
         refused(raw(p, (f, bb) -> bb.putInt(shdr(f, ".rela.text.new_func") + SH_TYPE, SHT_REL)), "REL_UNSUPPORTED", 95);
-        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_PLT32, null, -4)))), "RELOCATION_STN_UNDEF", 95);
+        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_PLT32, null, -4)))), "RELOCATION_STN_UNDEF", 95);
         refused(raw(p, (f, bb) -> {
             int rela = (int) bb.getLong(shdr(f, ".rela.text.new_func") + SH_OFFSET);
             bb.putInt(rela + 8 + 4, 9999); // r_info's symbol index
@@ -390,12 +390,12 @@ class EveryRejectReasonTest {
         refused(payload(b -> {
             ObjectBuilder.SectionHandle comment = b.b.addSection(".comment", Elf.SHT_PROGBITS, 0, 1, 1, Bytes.ofString("GCC: x\0"));
             ObjectBuilder.SymbolHandle s = b.b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, comment, 0, 0);
-            b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_PC32, s, -4)));
+            b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_PC32, s, -4)));
         }), "RELOCATION_AGAINST_IGNORED_SYMBOL", 22);
-        Rejection type = refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_32S, b.printk, 0)))),
+        Rejection type = refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_32S, b.printk, 0)))),
                 "RELOCATION_TYPE_UNSUPPORTED", 95);
         assertTrue(type.detail().contains("R_X86_64_32S"), type.detail());
-        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(6, R_X86_64_PLT32, b.printk, -4)))),
+        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(6, R_X86_64_PLT32, b.printk, -4)))),
                 "RELOCATION_OFFSET_OUT_OF_SECTION", 22);
         // printk is 2^47 bytes away from a payload placed there: no 32-bit displacement reaches it.
         refused(check(List.of(PayloadFile.of("p", p)), new LoadCheck.Options(0xffff800000000000L, false, false, false)), "RELOCATION_OVERFLOW", 75);
@@ -452,9 +452,9 @@ class EveryRejectReasonTest {
             byte[] two = Arrays.copyOf(b.entry, 2 * F_SIZE);
             System.arraycopy(b.entry, 0, two, F_SIZE, F_SIZE);
             b.funcsEntry(two);
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(b.funcsRela.relocations());
-            for (ObjectBuilder.Rel r : b.funcsRela.relocations()) {
-                rels.add(new ObjectBuilder.Rel(r.offset() + F_SIZE, r.type(), r.symbol(), r.addend()));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(b.funcsRela.relocations());
+            for (ObjectBuilder.RelaEntry r : b.funcsRela.relocations()) {
+                rels.add(new ObjectBuilder.RelaEntry(r.offset() + F_SIZE, r.type(), r.symbol(), r.addend()));
             }
             b.b.setRelocations(b.funcsRela, rels);
         }), "PATCHED_TWICE", 17);
@@ -519,7 +519,7 @@ class EveryRejectReasonTest {
         assertTrue(ok.accepted(), "the right expectation passes: " + ok.firstRejection());
         byte[] hooked = payload(b -> {
             ObjectBuilder.SectionHandle h = b.section(".livepatch.hooks.preapply", Elf.SHF_ALLOC, 8, new byte[8]);
-            b.b.addRelocations(h, ".rela.livepatch.hooks.preapply", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, R_X86_64_64, b.newFunc, 0)));
+            b.b.addRelocations(h, ".rela.livepatch.hooks.preapply", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, R_X86_64_64, b.newFunc, 0)));
         });
         refused(check(List.of(PayloadFile.of("p", hooked)), new LoadCheck.Options(0, false, false, true)), "REPLACE_WITH_VETOING_HOOKS", 95);
     }

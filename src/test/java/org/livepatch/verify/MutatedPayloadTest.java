@@ -119,9 +119,9 @@ class MutatedPayloadTest {
     void unsupportedRelocationType() throws Exception {
         byte[] p = mutate(b -> {
             ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            ObjectBuilder.Rel r0 = rels.get(0);
-            rels.set(0, new ObjectBuilder.Rel(r0.offset(), RelocationTypes.R_X86_64_32S, r0.symbol(), r0.addend()));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            ObjectBuilder.RelaEntry r0 = rels.get(0);
+            rels.set(0, new ObjectBuilder.RelaEntry(r0.offset(), RelocationTypes.R_X86_64_32S, r0.symbol(), r0.addend()));
             b.setRelocations(rela, rels);
         });
         Rejection r = refused(p, RejectReason.RELOCATION_TYPE_UNSUPPORTED, 95);
@@ -132,8 +132,8 @@ class MutatedPayloadTest {
     void relocationWithoutSymbol() throws Exception {
         byte[] p = mutate(b -> {
             ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            rels.set(0, new ObjectBuilder.Rel(rels.get(0).offset(), RelocationTypes.R_X86_64_PC32, null, 0));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            rels.set(0, new ObjectBuilder.RelaEntry(rels.get(0).offset(), RelocationTypes.R_X86_64_PC32, null, 0));
             b.setRelocations(rela, rels);
         });
         refused(p, RejectReason.RELOCATION_STN_UNDEF, 95);
@@ -143,9 +143,9 @@ class MutatedPayloadTest {
     void relocationPastItsSection() throws Exception {
         byte[] p = mutate(b -> {
             ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            ObjectBuilder.Rel r0 = rels.get(0);
-            rels.set(0, new ObjectBuilder.Rel(0x38, r0.type(), r0.symbol(), r0.addend()));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            ObjectBuilder.RelaEntry r0 = rels.get(0);
+            rels.set(0, new ObjectBuilder.RelaEntry(0x38, r0.type(), r0.symbol(), r0.addend()));
             b.setRelocations(rela, rels);
         });
         refused(p, RejectReason.RELOCATION_OFFSET_OUT_OF_SECTION, 22);
@@ -202,9 +202,9 @@ class MutatedPayloadTest {
             byte[] p = mutate(b -> {
                 ObjectBuilder.SymbolHandle t = b.addSpecialSymbol(target, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
                 ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
-                List<ObjectBuilder.Rel> rels = new ArrayList<>();
-                for (ObjectBuilder.Rel r : rela.relocations()) {
-                    rels.add(r.offset() == 16 ? new ObjectBuilder.Rel(16, r.type(), t, 0) : r);
+                List<ObjectBuilder.RelaEntry> rels = new ArrayList<>();
+                for (ObjectBuilder.RelaEntry r : rela.relocations()) {
+                    rels.add(r.offset() == 16 ? new ObjectBuilder.RelaEntry(16, r.type(), t, 0) : r);
                 }
                 b.setRelocations(rela, rels);
                 setFuncsByte(b, 28, oldSize);
@@ -256,9 +256,9 @@ class MutatedPayloadTest {
             System.arraycopy(one, 0, two, one.length, one.length);
             b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(two));
             ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            for (ObjectBuilder.Rel r : rela.relocations()) {
-                rels.add(new ObjectBuilder.Rel(r.offset() + one.length, r.type(), r.symbol(), r.addend()));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            for (ObjectBuilder.RelaEntry r : rela.relocations()) {
+                rels.add(new ObjectBuilder.RelaEntry(r.offset() + one.length, r.type(), r.symbol(), r.addend()));
             }
             b.setRelocations(rela, rels);
         });
@@ -316,9 +316,9 @@ class MutatedPayloadTest {
     void alternativeOutsideText() throws Exception {
         byte[] p = mutate(b -> {
             ObjectBuilder.SectionHandle rela = sec(b, ".rela.altinstructions");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            ObjectBuilder.Rel r0 = rels.get(0);
-            rels.set(0, new ObjectBuilder.Rel(r0.offset(), r0.type(), r0.symbol(), 0x100000));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            ObjectBuilder.RelaEntry r0 = rels.get(0);
+            rels.set(0, new ObjectBuilder.RelaEntry(r0.offset(), r0.type(), r0.symbol(), 0x100000));
             b.setRelocations(rela, rels);
         });
         refused(p, RejectReason.ALTERNATIVES_INVALID, 22);

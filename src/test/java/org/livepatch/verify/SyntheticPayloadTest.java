@@ -92,10 +92,10 @@ class SyntheticPayloadTest {
         ObjectBuilder.SymbolHandle fn = b.addSymbol("new_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, code.length);
         ObjectBuilder.SymbolHandle str = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, strings, 0, 0);
         ObjectBuilder.SymbolHandle printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
-        b.addRelocations(text, ".rela.text.new_func", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(1, RelocationTypes.R_X86_64_PLT32, printk, -4)));
+        b.addRelocations(text, ".rela.text.new_func", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(1, RelocationTypes.R_X86_64_PLT32, printk, -4)));
         b.addRelocations(funcs, ".rela.livepatch.funcs", Elf.SHF_INFO_LINK, List.of(
-                new ObjectBuilder.Rel(FuncLayout.NAME, RelocationTypes.R_X86_64_64, str, 0),
-                new ObjectBuilder.Rel(FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0)));
+                new ObjectBuilder.RelaEntry(FuncLayout.NAME, RelocationTypes.R_X86_64_64, str, 0),
+                new ObjectBuilder.RelaEntry(FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0)));
         return b.toBytes();
     }
 
