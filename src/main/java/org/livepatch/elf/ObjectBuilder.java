@@ -338,7 +338,7 @@ public final class ObjectBuilder {
     }
 
     /** The result of {@link #copyOf}: the builder and the handles standing for each original index. */
-    public record Copy(ObjectBuilder builder, Map<Section, SectionHandle> sections, List<SymbolHandle> symbols) {
+    public record EditableCopy(ObjectBuilder builder, Map<Section, SectionHandle> sections, List<SymbolHandle> symbols) {
         public SectionHandle section(Section s) {
             return sections.get(s);
         }
@@ -354,7 +354,7 @@ public final class ObjectBuilder {
      * symbol table, its string table and the section-name table are not copied: the writer makes
      * them anew from the handles.
      */
-    public static Copy copyOf(ElfFile elf) throws ElfFormatException {
+    public static EditableCopy copyOf(ElfFile elf) throws ElfFormatException {
         ObjectBuilder b = like(elf.header());
         Section symtab = elf.symtab().orElse(null);
         int strtab = symtab == null ? -1 : symtab.link();
@@ -439,6 +439,6 @@ public final class ObjectBuilder {
             h.groupSignature = syms.get(g.signature().index());
             h.groupMembers = new ArrayList<>(g.members().stream().map(map::get).toList());
         }
-        return new Copy(b, map, Collections.unmodifiableList(syms));
+        return new EditableCopy(b, map, Collections.unmodifiableList(syms));
     }
 }

@@ -58,7 +58,7 @@ class ObjectBuilderTest {
         // Keep only the first function's text and what it needs; everything it references becomes undefined.
         Symbol func = elf.symbols().stream().filter(s -> s.isFunction() && s.hasSection()).findFirst().orElseThrow();
         Section keep = elf.section(func.shndx());
-        ObjectBuilder.Copy copy = ObjectBuilder.copyOf(elf);
+        ObjectBuilder.EditableCopy copy = ObjectBuilder.copyOf(elf);
         ObjectBuilder b = copy.builder();
         ObjectBuilder.SectionHandle keepSec = copy.section(keep);
         List<ObjectBuilder.SectionHandle> drop = new ArrayList<>();
