@@ -289,7 +289,7 @@ class EveryRejectReasonTest {
         refused(Arrays.copyOf(p, (2 << 20) + 1), "PAYLOAD_SIZE", 22);
         byte[] other = payload(b -> b.b.setData(b.b.sections().stream().filter(s -> s.name().equals(".note.gnu.build-id")).findFirst().orElseThrow(),
                 note(new byte[] {7, 7, 7, 7}, 3)));
-        refused(check(List.of(PayloadFile.of("same", p), PayloadFile.of("same", other)), new LoadCheck.Options(0, true, false, false)),
+        refused(check(List.of(PayloadFile.of("same", p), PayloadFile.of("same", other)), LoadCheck.Options.defaults().withUploadOnly(true)),
                 "DUPLICATE_NAME", 17);
     }
 
@@ -368,7 +368,7 @@ class EveryRejectReasonTest {
         refused(raw(p, (f, bb) -> bb.putLong(shdr(f, ".livepatch.strings") + SH_ADDRALIGN, 1L << 31)), "PAYLOAD_TOO_LARGE", 12);
         // Placed one page below the end of the vmap area, two pages do not fit.
         long lastPage = 0xffff82d040000000L + (1L << 30) - 0x1000;
-        refused(check(List.of(PayloadFile.of("p", p)), new LoadCheck.Options(lastPage, false, false, false)), "PAYLOAD_TOO_LARGE", 12);
+        refused(check(List.of(PayloadFile.of("p", p)), LoadCheck.Options.defaults().withBase(lastPage)), "PAYLOAD_TOO_LARGE", 12);
     }
 
     // G. relocations
@@ -398,7 +398,7 @@ class EveryRejectReasonTest {
         refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(6, R_X86_64_PLT32, b.printk, -4)))),
                 "RELOCATION_OFFSET_OUT_OF_SECTION", 22);
         // printk is 2^47 bytes away from a payload placed there: no 32-bit displacement reaches it.
-        refused(check(List.of(PayloadFile.of("p", p)), new LoadCheck.Options(0xffff800000000000L, false, false, false)), "RELOCATION_OVERFLOW", 75);
+        refused(check(List.of(PayloadFile.of("p", p)), LoadCheck.Options.defaults().withBase(0xffff800000000000L)), "RELOCATION_OVERFLOW", 75);
     }
 
     // H, I. mandatory and patching sections
@@ -461,7 +461,7 @@ class EveryRejectReasonTest {
     }
 
     private static void refusedAt(long base, byte[] payload, String reason, int errno) {
-        refused(check(List.of(PayloadFile.of("p", payload)), new LoadCheck.Options(base, false, false, false)), reason, errno);
+        refused(check(List.of(PayloadFile.of("p", payload)), LoadCheck.Options.defaults().withBase(base)), reason, errno);
     }
 
     // K, L, M, N. hooks, build-ids, special sections, symbol table
@@ -473,7 +473,7 @@ class EveryRejectReasonTest {
         refused(payload(b -> b.b.setData(b.b.sections().stream().filter(s -> s.name().equals(".note.gnu.build-id")).findFirst().orElseThrow(),
                 note(OWN_ID, 1))), "BUILD_ID_NOTE_INVALID", 22);
         byte[] p = good();
-        refused(check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), new LoadCheck.Options(0, true, false, false)), "ALREADY_LOADED", 17);
+        refused(check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), LoadCheck.Options.defaults().withUploadOnly(true)), "ALREADY_LOADED", 17);
         refused(payload(b -> b.b.setData(b.b.sections().stream().filter(s -> s.name().equals(".livepatch.xen_depends")).findFirst().orElseThrow(),
                 note(OWN_ID, 3))), "XEN_BUILD_ID_MISMATCH", 22);
         refused(payload(b -> b.section(".bug_frames.0", Elf.SHF_ALLOC, 4, new byte[12])), "BUG_FRAMES_SIZE", 22);
@@ -521,7 +521,7 @@ class EveryRejectReasonTest {
             ObjectBuilder.SectionHandle h = b.section(".livepatch.hooks.preapply", Elf.SHF_ALLOC, 8, new byte[8]);
             b.b.addRelocations(h, ".rela.livepatch.hooks.preapply", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, R_X86_64_64, b.newFunc, 0)));
         });
-        refused(check(List.of(PayloadFile.of("p", hooked)), new LoadCheck.Options(0, false, false, true)), "REPLACE_WITH_VETOING_HOOKS", 95);
+        refused(check(List.of(PayloadFile.of("p", hooked)), LoadCheck.Options.defaults().withReplaceLast(true)), "REPLACE_WITH_VETOING_HOOKS", 95);
     }
 
     @Test

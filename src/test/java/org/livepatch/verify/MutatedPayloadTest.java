@@ -102,7 +102,7 @@ class MutatedPayloadTest {
         });
         Rejection r = refused(p, RejectReason.DEPENDS_MISMATCH, 22);
         assertEquals(RejectReason.Stage.APPLY, r.reason().stage());
-        assertTrue(check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0, false, true, false)).accepted(), "--nodeps skips it");
+        assertTrue(check(List.of(PayloadFile.of(HELLO, p)), LoadCheck.Options.defaults().withNodeps(true)).accepted(), "--nodeps skips it");
     }
 
     @Test
@@ -154,7 +154,7 @@ class MutatedPayloadTest {
     @Test
     void pc32OutOfRangeOfAFarPlacement() throws Exception {
         byte[] p = Files.readAllBytes(InTreePayloads.payload(HELLO));
-        LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0xffff800000000000L, false, false, false));
+        LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), LoadCheck.Options.defaults().withBase(0xffff800000000000L));
         assertEquals(RejectReason.RELOCATION_OVERFLOW, r.firstRejection().reason());
         assertEquals(75, r.firstRejection().errno().value());
     }
@@ -209,7 +209,7 @@ class MutatedPayloadTest {
                 b.setRelocations(rela, rels);
                 setFuncsByte(b, 28, oldSize);
             });
-            LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0, true, false, false));
+            LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), LoadCheck.Options.defaults().withUploadOnly(true));
             if (oldSize == 8) {
                 assertEquals(RejectReason.OLD_FUNCTION_TOO_SMALL, r.firstRejection().reason(), String.valueOf(r.firstRejection()));
                 assertTrue(r.firstRejection().detail().contains("ENDBR64"), r.firstRejection().detail());
@@ -270,7 +270,7 @@ class MutatedPayloadTest {
     @Test
     void functionPatchedUnderneathAnotherPayloadWithNodeps() throws Exception {
         // replace_world patches xen_extra_version too but was built on the hypervisor, not on hello.
-        LoadCheck.Report r = check(List.of(InTreePayloads.file(HELLO), InTreePayloads.file("xen_replace_world")), new LoadCheck.Options(0, false, true, false));
+        LoadCheck.Report r = check(List.of(InTreePayloads.file(HELLO), InTreePayloads.file("xen_replace_world")), LoadCheck.Options.defaults().withNodeps(true));
         assertEquals(RejectReason.PATCHED_TWICE, r.firstRejection().reason());
         assertEquals("xen_replace_world", r.firstRejection().payload());
     }
@@ -278,10 +278,10 @@ class MutatedPayloadTest {
     @Test
     void samePayloadTwiceUnderAnotherName() throws Exception {
         byte[] p = Files.readAllBytes(InTreePayloads.payload(HELLO));
-        LoadCheck.Report r = check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), new LoadCheck.Options(0, true, false, false));
+        LoadCheck.Report r = check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), LoadCheck.Options.defaults().withUploadOnly(true));
         assertEquals(RejectReason.ALREADY_LOADED, r.firstRejection().reason());
         assertEquals(17, r.firstRejection().errno().value());
-        LoadCheck.Report sameName = check(List.of(PayloadFile.of("a", p), PayloadFile.of("a", p)), new LoadCheck.Options(0, true, false, false));
+        LoadCheck.Report sameName = check(List.of(PayloadFile.of("a", p), PayloadFile.of("a", p)), LoadCheck.Options.defaults().withUploadOnly(true));
         assertEquals(RejectReason.DUPLICATE_NAME, sameName.firstRejection().reason());
     }
 

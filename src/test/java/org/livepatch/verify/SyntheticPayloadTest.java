@@ -137,7 +137,7 @@ class SyntheticPayloadTest {
         assertTrue(missing.message().contains("no_such_func"), missing.message());
         // A different hypervisor build-id.
         LoadCheck.Report other = LoadCheck.check(xenSyms(Bytes.copyOf(new byte[20]), Map.of("old_func", OLD, "printk", XEN_TEXT), null),
-                List.of(PayloadFile.of("synthetic", payload("old_func", 16, 2))), new LoadCheck.Options(0, true, false, false));
+                List.of(PayloadFile.of("synthetic", payload("old_func", 16, 2))), LoadCheck.Options.defaults().withUploadOnly(true));
         assertEquals(RejectReason.OLD_ADDRESS_UNMAPPED, other.firstRejection().reason(), "no image to probe for ENDBR64");
     }
 
