@@ -83,7 +83,12 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
             for (Path p : payloads) {
                 files.add(PayloadFile.read(p));
             }
-            return LoadCheck.check(xen, files, new LoadCheck.Options(parseAddress(base), uploadOnly, nodeps, replace));
+            LoadCheck.Options options = LoadCheck.Options.defaults()
+                    .withBase(parseAddress(base))
+                    .withUploadOnly(uploadOnly)
+                    .withNodeps(nodeps)
+                    .withReplaceLast(replace);
+            return LoadCheck.check(xen, files, options);
         }
 
         /**

@@ -35,9 +35,9 @@ final class ChangeDetector {
     private final DiffSide orig;
     private final DiffSide patched;
     private final SymbolCorrelation corr;
-    private final Map<Unit, Status> status = new IdentityHashMap<>();
-    private final Map<Unit, String> why = new IdentityHashMap<>();
-    private final Map<Unit, String> lineOnly = new IdentityHashMap<>();
+    private final Map<SectionSlice, Status> status = new IdentityHashMap<>();
+    private final Map<SectionSlice, String> why = new IdentityHashMap<>();
+    private final Map<SectionSlice, String> lineOnly = new IdentityHashMap<>();
     private final LineNumberProof origLines;
     private final LineNumberProof patchedLines;
 
@@ -47,8 +47,8 @@ final class ChangeDetector {
         this.corr = corr;
         this.origLines = new LineNumberProof(orig);
         this.patchedLines = new LineNumberProof(patched);
-        for (Unit p : patched.index.units()) {
-            Unit o = corr.twinOfPatched(p);
+        for (SectionSlice p : patched.index.units()) {
+            SectionSlice o = corr.twinOfPatched(p);
             if (o == null) {
                 status.put(p, Status.NEW);
                 why.put(p, "no counterpart in the original object");
@@ -74,39 +74,39 @@ final class ChangeDetector {
      * argument 3 line 2815 -> 2818 at +0x71", "bug frame line numbers"); null for any other unit.
      * Cold parts are never listed: their parent is.
      */
-    String lineOnly(Unit p) {
+    String lineOnly(SectionSlice p) {
         if (p.symbol() == null || XenNames.coldParent(p.symbol().name()) != null || status.get(p) != Status.SAME) {
             return null;
         }
         return lineOnly.get(p);
     }
 
-    Status status(Unit p) {
+    Status status(SectionSlice p) {
         return status.get(p);
     }
 
-    String why(Unit p) {
+    String why(SectionSlice p) {
         return why.get(p);
     }
 
     /** The twin's identity for a patched unit, or a "new" identity; what references are compared by. */
-    String keyOfPatched(Unit u) {
-        Unit o = corr.twinOfPatched(u);
+    String keyOfPatched(SectionSlice u) {
+        SectionSlice o = corr.twinOfPatched(u);
         return o != null ? keyOfOrig(o) : "new:" + (u.symbol() != null ? SymbolCorrelation.nameKey(u) : u.section().name() + "@" + u.start());
     }
 
-    static String keyOfOrig(Unit u) {
+    static String keyOfOrig(SectionSlice u) {
         return u.symbol() != null ? SymbolCorrelation.nameKey(u) : "anon:" + u.section().name() + "@" + u.start();
     }
 
-    String key(DiffSide side, Target t) {
+    String key(DiffSide side, RelocationTarget t) {
         boolean isPatched = side == patched;
         return switch (t) {
-            case Target.SymbolTarget st -> {
+            case RelocationTarget.SymbolTarget st -> {
                 if (!st.symbol().hasSection()) {
                     yield "U:" + st.symbol().name() + "+" + st.offset();
                 }
-                Unit u = side.index.unitOf(st.symbol());
+                SectionSlice u = side.index.unitOf(st.symbol());
                 if (u == null) {
                     // A label in a table or piece of code (no unit): by name and offset.
                     yield "L:" + st.symbol().name() + "+" + st.offset();
@@ -114,23 +114,23 @@ final class ChangeDetector {
                 long off = st.offset() + st.symbol().value() - u.start();
                 yield (isPatched ? keyOfPatched(u) : keyOfOrig(u)) + "+" + off;
             }
-            case Target.StringTarget st -> "S:" + st.text();
-            case Target.ConstantTarget ct -> "C:" + ct.value().toHex();
-            case Target.SectionTarget st -> {
+            case RelocationTarget.StringTarget st -> "S:" + st.text();
+            case RelocationTarget.ConstantTarget ct -> "C:" + ct.value().toHex();
+            case RelocationTarget.SectionTarget st -> {
                 if (st.unit() != null) {
                     yield (isPatched ? keyOfPatched(st.unit()) : keyOfOrig(st.unit())) + "+" + (st.offset() - st.unit().start());
                 }
-                AuxPieces.Piece piece = side.pieces.pieceAt(st.section(), st.offset());
+                OutOfLineCodePieces.Piece piece = side.pieces.pieceAt(st.section(), st.offset());
                 if (piece != null) {
                     yield "P:" + pieceFingerprint(side, piece) + "+" + (st.offset() - piece.start());
                 }
                 yield "X:" + st.section().name() + "+" + st.offset();
             }
-            case Target.NoTarget n -> "0";
+            case RelocationTarget.NoTarget n -> "0";
         };
     }
 
-    private String firstDifference(Unit p, Unit o) {
+    private String firstDifference(SectionSlice p, SectionSlice o) {
         if (p.isFunction() != o.isFunction()) {
             return "symbol type changed";
         }
@@ -191,7 +191,7 @@ final class ChangeDetector {
         return Math.min(a.length(), b.length());
     }
 
-    private String relocationDifference(Unit p, Unit o) {
+    private String relocationDifference(SectionSlice p, SectionSlice o) {
         List<Relocation> pr = patched.index.relocations(p.section(), p.start(), p.end());
         List<Relocation> or = orig.index.relocations(o.section(), o.start(), o.end());
         int machine = patched.index.elf.header().machine();
@@ -221,15 +221,15 @@ final class ChangeDetector {
     }
 
     /** The entries about a function, each as text independent of where the entry or the code sits. */
-    List<String> entryFingerprints(DiffSide side, Unit u) {
+    List<String> entryFingerprints(DiffSide side, SectionSlice u) {
         return entryFingerprints(side, u, false);
     }
 
     /**
-     * As {@link #entryFingerprints(DiffSide, Unit)}; with {@code withLines}, the line-number bits
+     * As {@link #entryFingerprints(DiffSide, SectionSlice)}; with {@code withLines}, the line-number bits
      * that bug frames keep in their displacements are part of the text too.
      */
-    private List<String> entryFingerprints(DiffSide side, Unit u, boolean withLines) {
+    private List<String> entryFingerprints(DiffSide side, SectionSlice u, boolean withLines) {
         List<String> out = new ArrayList<>();
         for (DiffSide.OwnedEntry oe : side.entriesOf(u)) {
             SpecialTable t = oe.table();
@@ -257,12 +257,12 @@ final class ChangeDetector {
         return out;
     }
 
-    private String pieceFingerprint(DiffSide side, AuxPieces.Piece piece) {
+    private String pieceFingerprint(DiffSide side, OutOfLineCodePieces.Piece piece) {
         Section s = piece.section();
         StringBuilder sb = new StringBuilder(s.data().slice((int) piece.start(), (int) (piece.end() - piece.start())).toHex());
         for (Relocation r : side.index.relocations(s, piece.start(), piece.end())) {
-            Target t = side.index.resolve(s, r);
-            String k = t instanceof Target.SectionTarget st && st.section() == s ? "self+" + (st.offset() - piece.start()) : key(side, t);
+            RelocationTarget t = side.index.resolve(s, r);
+            String k = t instanceof RelocationTarget.SectionTarget st && st.section() == s ? "self+" + (st.offset() - piece.start()) : key(side, t);
             sb.append('|').append(r.offset() - piece.start()).append(':').append(r.type()).append(':').append(k);
         }
         return sb.toString();
@@ -277,12 +277,12 @@ final class ChangeDetector {
         boolean again = true;
         while (again) {
             again = false;
-            for (Unit p : patched.index.units()) {
+            for (SectionSlice p : patched.index.units()) {
                 if (status.get(p) != Status.SAME && !lineOnly.containsKey(p)) {
                     continue; // (a line-only cold part is CHANGED, but not yet for this reason)
                 }
                 for (Relocation r : patched.index.relocations(p.section(), p.start(), p.end())) {
-                    Unit t = SpecialTable.unitOf(patched.index, patched.index.resolve(p.section(), r));
+                    SectionSlice t = SpecialTable.unitOf(patched.index, patched.index.resolve(p.section(), r));
                     if (t != null && t != p && status.get(t) == Status.CHANGED && patched.index.role(t.section()) == SectionRole.RODATA) {
                         status.put(p, Status.CHANGED);
                         lineOnly.remove(p);
@@ -292,14 +292,14 @@ final class ChangeDetector {
                     }
                 }
             }
-            for (Unit p : patched.index.units()) {
+            for (SectionSlice p : patched.index.units()) {
                 if (p.isFunction() && status.get(p) == Status.CHANGED) {
                     String parent = XenNames.coldParent(p.symbol().name());
                     if (parent == null) {
                         continue;
                     }
                     for (var s : patched.index.elf.symbolsNamed(parent)) {
-                        Unit pu = patched.index.unitOf(s);
+                        SectionSlice pu = patched.index.unitOf(s);
                         if (pu == null || status.get(pu) != Status.SAME) {
                             continue;
                         }

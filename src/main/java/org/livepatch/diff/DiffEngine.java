@@ -42,10 +42,10 @@ public final class DiffEngine {
         }
         String obj = patchedIdx.label;
 
-        List<Unit> changedFunctions = new ArrayList<>();
-        List<Unit> newGlobals = new ArrayList<>();
+        List<SectionSlice> changedFunctions = new ArrayList<>();
+        List<SectionSlice> newGlobals = new ArrayList<>();
         List<String> lineOnly = new ArrayList<>();
-        for (Unit u : patchedIdx.units()) {
+        for (SectionSlice u : patchedIdx.units()) {
             ChangeDetector.Status st = changes.status(u);
             SectionRole role = patchedIdx.role(u.section());
             if (st == ChangeDetector.Status.SAME) {
@@ -64,7 +64,7 @@ public final class DiffEngine {
                 continue;
             }
             if (st == ChangeDetector.Status.CHANGED) {
-                Unit twin = corr.twinOfPatched(u);
+                SectionSlice twin = corr.twinOfPatched(u);
                 switch (role) {
                     case TEXT -> {
                         if (u.symbol() == null) {
@@ -91,7 +91,7 @@ public final class DiffEngine {
                 newGlobals.add(u);
             }
         }
-        for (Unit o : origIdx.units()) {
+        for (SectionSlice o : origIdx.units()) {
             if (o.symbol() != null && corr.twinOfOrig(o) == null && o.isFunction() && origIdx.role(o.section()) == SectionRole.TEXT) {
                 report.add(new ReportEntry("note", o.describe(), "removed from the patched object; the running copy stays in place"));
             }
@@ -107,11 +107,11 @@ public final class DiffEngine {
         }
 
         InclusionPlan plan = new InclusionPlan(patched, changes, corr);
-        for (Unit u : changedFunctions) {
+        for (SectionSlice u : changedFunctions) {
             plan.carry(u, "changed: " + changes.why(u));
             report.add(new ReportEntry("changed", u.describe(), changes.why(u)));
         }
-        for (Unit u : newGlobals) {
+        for (SectionSlice u : newGlobals) {
             plan.carry(u, "new global");
             report.add(new ReportEntry(u.isFunction() ? "new" : "included", u.describe(), "new global symbol"));
         }
@@ -144,7 +144,7 @@ public final class DiffEngine {
         }
 
         List<FuncEntry> funcs = new ArrayList<>();
-        for (Unit u : changedFunctions) {
+        for (SectionSlice u : changedFunctions) {
             FuncEntry f = funcEntry(obj, u, corr.twinOfPatched(u), options, refusals, report);
             if (f != null) {
                 funcs.add(f);
@@ -154,12 +154,12 @@ public final class DiffEngine {
             return refused(refusals, report, lineOnly);
         }
 
-        Set<Unit> named = new LinkedHashSet<>();
+        Set<SectionSlice> named = new LinkedHashSet<>();
         for (FuncEntry f : funcs) {
             named.add(f.unit());
         }
         List<String> newFunctions = new ArrayList<>();
-        for (Unit u : plan.carried.keySet()) {
+        for (SectionSlice u : plan.carried.keySet()) {
             if (changes.status(u) == ChangeDetector.Status.NEW && u.symbol() != null) {
                 // Only names the hypervisor does not have yet; a renumbered static may reuse one.
                 if (origIdx.elf.symbolsNamed(u.symbol().name()).isEmpty() || !u.symbol().isLocal()) {
@@ -189,13 +189,13 @@ public final class DiffEngine {
      * per-CPU area, laid out when the hypervisor was linked and allocated at boot; a payload cannot
      * add to it, so {@code this_cpu(v)} would address memory that belongs to something else.
      */
-    private static Refusal perCpuRefusal(String obj, Unit u) {
+    private static Refusal perCpuRefusal(String obj, SectionSlice u) {
         String what = u.symbol() == null ? "new per-CPU data" : "new per-CPU variable " + XenNames.perCpuName(u.symbol().name());
         return new Refusal(obj, u.describe(), what + " (in " + u.section().name() + "): per-CPU areas are laid out when Xen is"
                 + " linked and cannot grow, so a payload cannot add per-CPU data");
     }
 
-    private static Refusal dataRefusal(String obj, Unit u, Unit twin, String why) {
+    private static Refusal dataRefusal(String obj, SectionSlice u, SectionSlice twin, String why) {
         String sec = u.section().name();
         if (u.symbol() != null && twin != null && twin.symbol() != null) {
             if (u.symbol().size() != twin.symbol().size()) {
@@ -217,7 +217,7 @@ public final class DiffEngine {
      * follows when the function alone is too small (the padding up to the next symbol is free),
      * and it must hold a 5-byte jump, 9 bytes when the old function starts with ENDBR64.
      */
-    private static FuncEntry funcEntry(String obj, Unit u, Unit twin, DiffOptions options, List<Refusal> refusals,
+    private static FuncEntry funcEntry(String obj, SectionSlice u, SectionSlice twin, DiffOptions options, List<Refusal> refusals,
                                        List<ReportEntry> report) {
         String name = twin.xenName();
         long size;

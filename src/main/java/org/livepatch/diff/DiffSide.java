@@ -12,8 +12,8 @@ final class DiffSide {
 
     final ObjectIndex index;
     final List<SpecialTable> tables = new ArrayList<>();
-    final AuxPieces pieces;
-    private final Map<Unit, List<OwnedEntry>> entriesOf = new IdentityHashMap<>();
+    final OutOfLineCodePieces pieces;
+    private final Map<SectionSlice, List<OwnedEntry>> entriesOf = new IdentityHashMap<>();
 
     DiffSide(ObjectIndex index) {
         this.index = index;
@@ -22,10 +22,10 @@ final class DiffSide {
                 tables.add(SpecialTable.parse(index, s));
             }
         }
-        this.pieces = AuxPieces.of(index, tables);
+        this.pieces = OutOfLineCodePieces.of(index, tables);
         for (SpecialTable t : tables) {
             for (SpecialTable.Entry e : t.entries) {
-                Unit owner = t.owner(index, e);
+                SectionSlice owner = t.owner(index, e);
                 if (owner != null) {
                     entriesOf.computeIfAbsent(owner, k -> new ArrayList<>()).add(new OwnedEntry(t, e));
                 }
@@ -33,7 +33,7 @@ final class DiffSide {
         }
     }
 
-    List<OwnedEntry> entriesOf(Unit u) {
+    List<OwnedEntry> entriesOf(SectionSlice u) {
         return entriesOf.getOrDefault(u, List.of());
     }
 }

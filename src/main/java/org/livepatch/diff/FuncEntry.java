@@ -10,7 +10,7 @@ package org.livepatch.diff;
  * @param oldSize bytes of the old function Xen may overwrite (xen-syms st_size, or more when the
  *                alignment padding after it is free)
  */
-record FuncEntry(String name, Unit unit, long oldAddr, long oldSize) {
+record FuncEntry(String name, SectionSlice unit, long oldAddr, long oldSize) {
     long newSize() {
         return unit.symbol().size();
     }

@@ -43,11 +43,11 @@ final class InclusionPlan {
     // Sections are keyed in index order by comparator: a Section record's hashCode would hash its bytes.
     final Map<Section, String> wholeSections = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Named data units carried on their own (their section is shared with other data). */
-    final Map<Unit, String> extracted = new LinkedHashMap<>();
+    final Map<SectionSlice, String> extracted = new LinkedHashMap<>();
     /** Every carried unit, with why. */
-    final Map<Unit, String> carried = new LinkedHashMap<>();
+    final Map<SectionSlice, String> carried = new LinkedHashMap<>();
     /** Pieces of .fixup / .altinstr_replacement carried, per section. */
-    final Map<Section, Set<AuxPieces.Piece>> pieces = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
+    final Map<Section, Set<OutOfLineCodePieces.Piece>> pieces = new java.util.TreeMap<>(java.util.Comparator.comparingInt(Section::index));
     /** Kept special-table entries, per table. */
     final Map<SpecialTable, List<SpecialTable.Entry>> kept = new LinkedHashMap<>();
     /** Hypervisor symbols referred to, with the first user. */
@@ -58,7 +58,7 @@ final class InclusionPlan {
     private final List<Runnable> work = new ArrayList<>();
     private final List<Promise> promised = new ArrayList<>();
     private final Set<Section> scanned = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Set<Unit> scannedUnits = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<SectionSlice> scannedUnits = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     InclusionPlan(DiffSide side, ChangeDetector changes, SymbolCorrelation corr) {
         this.side = side;
@@ -68,7 +68,7 @@ final class InclusionPlan {
     }
 
     /** Carries {@code u} (and whatever it needs), recording why. */
-    void carry(Unit u, String why) {
+    void carry(SectionSlice u, String why) {
         if (carried.containsKey(u)) {
             return;
         }
@@ -92,8 +92,8 @@ final class InclusionPlan {
         work.add(() -> scanSection(s));
     }
 
-    void carryPiece(AuxPieces.Piece p, String why) {
-        Set<AuxPieces.Piece> set = pieces.computeIfAbsent(p.section(), k -> new LinkedHashSet<>());
+    void carryPiece(OutOfLineCodePieces.Piece p, String why) {
+        Set<OutOfLineCodePieces.Piece> set = pieces.computeIfAbsent(p.section(), k -> new LinkedHashSet<>());
         if (set.add(p) && p.end() > p.start()) {
             String whole = side.pieces.wholeBecause(p.section());
             report.add(new ReportEntry("section", p.section().name() + "+0x" + Long.toHexString(p.start()),
@@ -128,7 +128,7 @@ final class InclusionPlan {
         }
     }
 
-    private void scanUnit(Unit u) {
+    private void scanUnit(SectionSlice u) {
         if (!scannedUnits.add(u) || u.section().isNoBits()) {
             return;
         }
@@ -138,8 +138,8 @@ final class InclusionPlan {
     }
 
     private String describeSection(Section s) {
-        List<Unit> us = idx.unitsOf(s);
-        for (Unit u : us) {
+        List<SectionSlice> us = idx.unitsOf(s);
+        for (SectionSlice u : us) {
             if (u.symbol() != null && carried.containsKey(u)) {
                 return u.describe();
             }
@@ -148,21 +148,21 @@ final class InclusionPlan {
     }
 
     /** Decides how one relocation is written, carrying what it needs. */
-    Binding bind(Section from, Relocation r, Target t, String user) {
+    Binding bind(Section from, Relocation r, RelocationTarget t, String user) {
         switch (t) {
-            case Target.NoTarget n -> {
+            case RelocationTarget.NoTarget n -> {
                 return refuse(user, "has a relocation at " + from.name() + "+0x" + Long.toHexString(r.offset())
                         + " that names no symbol; the hypervisor cannot resolve it");
             }
-            case Target.StringTarget st -> {
+            case RelocationTarget.StringTarget st -> {
                 copyWhole(st.section(), "strings used by " + user);
                 return carried(st.section(), r, st.offset(), user);
             }
-            case Target.ConstantTarget ct -> {
+            case RelocationTarget.ConstantTarget ct -> {
                 copyWhole(ct.section(), "constants used by " + user);
                 return carried(ct.section(), r, ct.offset(), user);
             }
-            case Target.SymbolTarget st -> {
+            case RelocationTarget.SymbolTarget st -> {
                 Symbol s = st.symbol();
                 if (!s.hasSection()) {
                     if (s.isAbsolute()) {
@@ -171,14 +171,14 @@ final class InclusionPlan {
                     externals.putIfAbsent(s.name(), user);
                     return new Binding.External(s.name(), s.isFunction(), r.addend());
                 }
-                Unit u = idx.unitOf(s);
+                SectionSlice u = idx.unitOf(s);
                 Section sec = idx.elf.section(s.shndx());
                 if (u == null) {
                     return bindUnitless(sec, r, s.value() + st.offset(), user);
                 }
                 return bindUnit(u, r, s.value() + st.offset(), user);
             }
-            case Target.SectionTarget st -> {
+            case RelocationTarget.SectionTarget st -> {
                 if (st.unit() != null) {
                     return bindUnit(st.unit(), r, st.offset(), user);
                 }
@@ -216,7 +216,7 @@ final class InclusionPlan {
 
     private Binding bindUnitless(Section sec, Relocation r, long location, String user) {
         if (idx.role(sec) == SectionRole.AUX_CODE) {
-            AuxPieces.Piece p = side.pieces.pieceAt(sec, location);
+            OutOfLineCodePieces.Piece p = side.pieces.pieceAt(sec, location);
             if (p == null) {
                 // No table entry describes these bytes, so nothing says where their code ends.
                 copyWhole(sec, "code used by " + user);
@@ -229,7 +229,7 @@ final class InclusionPlan {
                 + ", which is neither a symbol nor data a payload can carry");
     }
 
-    private Binding bindUnit(Unit u, Relocation r, long location, String user) {
+    private Binding bindUnit(SectionSlice u, Relocation r, long location, String user) {
         SectionRole role = idx.role(u.section());
         ChangeDetector.Status st = changes.status(u);
         if (role == SectionRole.INIT) {
@@ -284,9 +284,9 @@ final class InclusionPlan {
     }
 
     /** A reference to the running hypervisor's copy of an unchanged unit, by its original name. */
-    private Binding external(Unit u, Relocation r, String user) {
-        Unit twin = corr.twinOfPatched(u);
-        Unit named = twin != null ? twin : u;
+    private Binding external(SectionSlice u, Relocation r, String user) {
+        SectionSlice twin = corr.twinOfPatched(u);
+        SectionSlice named = twin != null ? twin : u;
         String name = named.xenName();
         if (externals.putIfAbsent(name, user) == null) {
             report.add(new ReportEntry("referenced", name, "unchanged, used by " + user + "; resolved in the running hypervisor"));
@@ -307,7 +307,7 @@ final class InclusionPlan {
                 if (list.contains(e)) {
                     continue;
                 }
-                Unit owner = t.owner(idx, e);
+                SectionSlice owner = t.owner(idx, e);
                 boolean keep = t.profile.isHook() || (owner != null && isCarriedCode(owner));
                 if (!keep) {
                     continue;
@@ -318,9 +318,9 @@ final class InclusionPlan {
                     report.add(new ReportEntry("special", t.section.name(), "hook sections are always part of the payload"));
                 }
                 for (Relocation r : e.relocations()) {
-                    Target target = t.target(idx, e, r);
-                    if (target instanceof Target.SymbolTarget st && st.symbol().hasSection() && t.profile.isHook()) {
-                        Unit hook = idx.unitOf(st.symbol());
+                    RelocationTarget target = t.target(idx, e, r);
+                    if (target instanceof RelocationTarget.SymbolTarget st && st.symbol().hasSection() && t.profile.isHook()) {
+                        SectionSlice hook = idx.unitOf(st.symbol());
                         if (hook != null && changes.status(hook) != ChangeDetector.Status.NEW) {
                             refusals.add(new Refusal(idx.label, st.symbol().name(), "hook function exists in the running hypervisor; hooks must be new functions"));
                             continue;
@@ -347,14 +347,14 @@ final class InclusionPlan {
      */
     Binding bindEntry(SpecialTable t, SpecialTable.Entry e, Relocation r, String user) {
         if (t.pointsAtEmptyReplacement(idx, e, r)) {
-            Target.SectionTarget st = (Target.SectionTarget) t.target(idx, e, r);
-            carryPiece(new AuxPieces.Piece(st.section(), st.offset(), st.offset()), user);
+            RelocationTarget.SectionTarget st = (RelocationTarget.SectionTarget) t.target(idx, e, r);
+            carryPiece(new OutOfLineCodePieces.Piece(st.section(), st.offset(), st.offset()), user);
             return carried(st.section(), r, st.offset(), user);
         }
         return bind(t.section, r, t.target(idx, e, r), user);
     }
 
-    private boolean isCarriedCode(Unit u) {
+    private boolean isCarriedCode(SectionSlice u) {
         return carried.containsKey(u) || (wholeSections.containsKey(u.section()) && idx.role(u.section()) == SectionRole.TEXT);
     }
 
@@ -363,12 +363,12 @@ final class InclusionPlan {
         if (wholeSections.containsKey(s)) {
             return true;
         }
-        for (Unit u : extracted.keySet()) {
+        for (SectionSlice u : extracted.keySet()) {
             if (u.section() == s && location >= u.start() && location <= u.end()) {
                 return true;
             }
         }
-        Set<AuxPieces.Piece> ps = pieces.get(s);
-        return ps != null && AuxPieces.choose(ps, location) != null;
+        Set<OutOfLineCodePieces.Piece> ps = pieces.get(s);
+        return ps != null && OutOfLineCodePieces.choose(ps, location) != null;
     }
 }

@@ -72,7 +72,7 @@ final class LineNumberProof {
      * {@code o} (its twin), or null when any difference is not proven to be a line number. The
      * caller has already checked sizes, relocations and special-table entries are the same.
      */
-    static List<LineChange> explain(LineNumberProof patchedSide, LineNumberProof origSide, Unit p, Unit o) {
+    static List<LineChange> explain(LineNumberProof patchedSide, LineNumberProof origSide, SectionSlice p, SectionSlice o) {
         if (!p.isFunction() || !p.wholeSection() || !o.wholeSection() || p.section().isNoBits()) {
             return null;
         }
@@ -121,7 +121,7 @@ final class LineNumberProof {
      * Checks (2) and (3) for the constant load {@code insns[k]} of {@code u}; returns a short
      * description of the call ({@code "printk \"%s:%d\" argument 3"}), or null when not proven.
      */
-    private String printkLineArgument(Unit u, List<X86Insn> insns, int k) {
+    private String printkLineArgument(SectionSlice u, List<X86Insn> insns, int k) {
         Section s = u.section();
         Set<Long> entries = externalEntryPoints(s);
         if (entries == null) {
@@ -185,7 +185,7 @@ final class LineNumberProof {
         }
         X86Insn call = insns.get(c);
         Relocation cr = relocs.get(call.offset() + call.immAt());
-        if (cr == null || !(side.index.resolve(s, cr) instanceof Target.SymbolTarget st) || st.offset() != 0
+        if (cr == null || !(side.index.resolve(s, cr) instanceof RelocationTarget.SymbolTarget st) || st.offset() != 0
                 || !PRINTK_FAMILY.contains(st.symbol().name())) {
             return null;
         }
@@ -360,10 +360,10 @@ final class LineNumberProof {
         return e;
     }
 
-    private static long offsetIn(Section s, Target t) {
+    private static long offsetIn(Section s, RelocationTarget t) {
         return switch (t) {
-            case Target.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() == s.index() ? st.symbol().value() + st.offset() : -1;
-            case Target.SectionTarget st -> st.section() == s ? st.offset() : -1;
+            case RelocationTarget.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() == s.index() ? st.symbol().value() + st.offset() : -1;
+            case RelocationTarget.SectionTarget st -> st.section() == s ? st.offset() : -1;
             default -> -1;
         };
     }

@@ -16,8 +16,8 @@ import org.livepatch.elf.Symbol;
 
 /**
  * One input object seen the way the diff needs it: every allocatable section cut into
- * {@link Unit}s, every symbol tied to the STT_FILE it follows, and every relocation resolvable
- * to a {@link Target}.
+ * {@link SectionSlice}s, every symbol tied to the STT_FILE it follows, and every relocation resolvable
+ * to a {@link RelocationTarget}.
  */
 final class ObjectIndex {
     final ElfFile elf;
@@ -29,9 +29,9 @@ final class ObjectIndex {
     private final String[] fileOfSymbol;
     private final SectionRole[] roles;
     private final Map<Integer, List<Symbol>> namedBySection = new HashMap<>();
-    private final List<Unit> units = new ArrayList<>();
-    private final Map<Integer, Unit> unitOfSymbol = new HashMap<>();
-    private final Map<Integer, List<Unit>> unitsOfSection = new HashMap<>();
+    private final List<SectionSlice> units = new ArrayList<>();
+    private final Map<Integer, SectionSlice> unitOfSymbol = new HashMap<>();
+    private final Map<Integer, List<SectionSlice>> unitsOfSection = new HashMap<>();
     private final Map<Integer, List<Relocation>> sortedRelocations = new HashMap<>();
 
     ObjectIndex(ElfFile elf) {
@@ -84,7 +84,7 @@ final class ObjectIndex {
         List<Symbol> named = namedBySection.getOrDefault(s.index(), List.of());
         List<Symbol> primaries = named.stream().filter(ObjectIndex::isPrimary).toList();
         long size = s.size();
-        List<Unit> list = new ArrayList<>();
+        List<SectionSlice> list = new ArrayList<>();
         // Aliases (same value and size) share one unit; the first global one names it.
         Map<Long, List<Symbol>> byStart = new java.util.TreeMap<>();
         for (Symbol p : primaries) {
@@ -96,14 +96,14 @@ final class ObjectIndex {
             // The usual -ffunction-sections case, and assembly whose one function starts part-way
             // into its section (arch/x86/indirect-thunk.S: the thunk body precedes the symbol and
             // is reached by a jump the assembler resolved, so the section only works whole).
-            Unit u = new Unit(s, 0, size, main, fileOf(main), true);
+            SectionSlice u = new SectionSlice(s, 0, size, main, fileOf(main), true);
             list.add(u);
             for (Symbol a : al) {
                 unitOfSymbol.put(a.index(), u);
             }
         } else if (byStart.isEmpty()) {
             if (size > 0) {
-                list.add(new Unit(s, 0, size, null, null, true));
+                list.add(new SectionSlice(s, 0, size, null, null, true));
             }
         } else {
             long pos = 0;
@@ -115,9 +115,9 @@ final class ObjectIndex {
                 long next = i + 1 < starts.size() ? starts.get(i + 1) : size;
                 long end = main.size() > 0 ? Math.min(start + main.size(), Math.max(next, start)) : next;
                 if (start > pos && !isPadding(s, pos, start)) {
-                    list.add(new Unit(s, pos, start, null, null, false));
+                    list.add(new SectionSlice(s, pos, start, null, null, false));
                 }
-                Unit u = new Unit(s, start, Math.max(end, start), main, fileOf(main), false);
+                SectionSlice u = new SectionSlice(s, start, Math.max(end, start), main, fileOf(main), false);
                 list.add(u);
                 for (Symbol a : al) {
                     unitOfSymbol.put(a.index(), u);
@@ -125,7 +125,7 @@ final class ObjectIndex {
                 pos = Math.max(pos, u.end());
             }
             if (pos < size && !isPadding(s, pos, size)) {
-                list.add(new Unit(s, pos, size, null, null, false));
+                list.add(new SectionSlice(s, pos, size, null, null, false));
             }
         }
         units.addAll(list);
@@ -175,15 +175,15 @@ final class ObjectIndex {
         return roles[s.index()];
     }
 
-    List<Unit> units() {
+    List<SectionSlice> units() {
         return units;
     }
 
-    Unit unitOf(Symbol s) {
+    SectionSlice unitOf(Symbol s) {
         return unitOfSymbol.get(s.index());
     }
 
-    List<Unit> unitsOf(Section s) {
+    List<SectionSlice> unitsOf(Section s) {
         return unitsOfSection.getOrDefault(s.index(), List.of());
     }
 
@@ -192,8 +192,8 @@ final class ObjectIndex {
     }
 
     /** The unit holding byte {@code offset}, or the one ending exactly there (a pointer one past an array). */
-    Unit unitAt(Section s, long offset) {
-        List<Unit> l = unitsOf(s);
+    SectionSlice unitAt(Section s, long offset) {
+        List<SectionSlice> l = unitsOf(s);
         // Units of a section are sorted and disjoint: binary search for the last one starting at or before offset.
         int lo = 0;
         int hi = l.size() - 1;
@@ -208,7 +208,7 @@ final class ObjectIndex {
             }
         }
         if (found >= 0) {
-            Unit u = l.get(found);
+            SectionSlice u = l.get(found);
             if (u.contains(offset)) {
                 return u;
             }
@@ -217,7 +217,7 @@ final class ObjectIndex {
             }
         }
         if (found >= 1) {
-            Unit prev = l.get(found - 1);
+            SectionSlice prev = l.get(found - 1);
             if (prev.end() == offset && prev.symbol() != null) {
                 return prev;
             }
@@ -273,39 +273,39 @@ final class ObjectIndex {
     }
 
     /** Resolves a relocation of code or data (not a special table entry). */
-    Target resolve(Section from, Relocation r) {
+    RelocationTarget resolve(Section from, Relocation r) {
         return resolve(r.symbol(), pointedOffset(from, r));
     }
 
     /** Resolves a reference to {@code offset} bytes past {@code sym}. */
-    Target resolve(Symbol sym, long offset) {
+    RelocationTarget resolve(Symbol sym, long offset) {
         if (sym.index() == 0) {
-            return new Target.NoTarget();
+            return new RelocationTarget.NoTarget();
         }
         if (!sym.hasSection() || sym.shndx() >= roles.length) {
-            return new Target.SymbolTarget(sym, offset);
+            return new RelocationTarget.SymbolTarget(sym, offset);
         }
         Section sec = elf.section(sym.shndx());
         if (isNamed(sym) && role(sec) != SectionRole.STRINGS && role(sec) != SectionRole.CONSTANTS) {
-            return new Target.SymbolTarget(sym, offset);
+            return new RelocationTarget.SymbolTarget(sym, offset);
         }
         long t = sym.value() + offset;
         switch (role(sec)) {
             case STRINGS -> {
-                return new Target.StringTarget(sec, t, stringAt(sec, t));
+                return new RelocationTarget.StringTarget(sec, t, stringAt(sec, t));
             }
             case CONSTANTS -> {
                 long n = Math.max(1, sec.entsize());
                 long start = Math.max(0, Math.min(t, sec.size()));
                 long len = Math.min(n, sec.size() - start);
-                return new Target.ConstantTarget(sec, t, sec.data().slice((int) start, (int) len));
+                return new RelocationTarget.ConstantTarget(sec, t, sec.data().slice((int) start, (int) len));
             }
             default -> {
-                Unit u = unitAt(sec, t);
+                SectionSlice u = unitAt(sec, t);
                 if (u != null && u.symbol() != null) {
-                    return new Target.SymbolTarget(u.symbol(), t - u.symbol().value());
+                    return new RelocationTarget.SymbolTarget(u.symbol(), t - u.symbol().value());
                 }
-                return new Target.SectionTarget(sec, t, u);
+                return new RelocationTarget.SectionTarget(sec, t, u);
             }
         }
     }

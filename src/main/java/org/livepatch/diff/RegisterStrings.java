@@ -131,6 +131,6 @@ final class RegisterStrings {
         if (r == null) {
             return null;
         }
-        return index.resolve(section, r) instanceof Target.StringTarget st ? st.text() : null;
+        return index.resolve(section, r) instanceof RelocationTarget.StringTarget st ? st.text() : null;
     }
 }

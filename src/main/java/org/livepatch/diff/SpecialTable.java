@@ -119,19 +119,19 @@ final class SpecialTable {
     /** A byte of a section a target names, or null for a target outside this object (undefined symbol, no symbol). */
     private record Located(Section section, long offset) {}
 
-    private static Located locate(ObjectIndex idx, Target t) {
+    private static Located locate(ObjectIndex idx, RelocationTarget t) {
         return switch (t) {
-            case Target.SectionTarget st -> new Located(st.section(), st.offset());
-            case Target.StringTarget st -> new Located(st.section(), st.offset());
-            case Target.ConstantTarget ct -> new Located(ct.section(), ct.offset());
-            case Target.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() < idx.elf.sections().size()
+            case RelocationTarget.SectionTarget st -> new Located(st.section(), st.offset());
+            case RelocationTarget.StringTarget st -> new Located(st.section(), st.offset());
+            case RelocationTarget.ConstantTarget ct -> new Located(ct.section(), ct.offset());
+            case RelocationTarget.SymbolTarget st -> st.symbol().hasSection() && st.symbol().shndx() < idx.elf.sections().size()
                     ? new Located(idx.elf.section(st.symbol().shndx()), st.symbol().value() + st.offset()) : null;
-            case Target.NoTarget n -> null;
+            case RelocationTarget.NoTarget n -> null;
         };
     }
 
     /** What a field of an entry points at. */
-    Target target(ObjectIndex idx, Entry e, Relocation r) {
+    RelocationTarget target(ObjectIndex idx, Entry e, Relocation r) {
         long off = profile.displacement(r.addend());
         if (profile.frameRelative() && ObjectIndex.isPcRelative(idx.elf.header().machine(), r.type())) {
             off -= r.offset() - e.start();
@@ -140,7 +140,7 @@ final class SpecialTable {
     }
 
     /** The unit an entry is about (the code its first field points into), or null. */
-    Unit owner(ObjectIndex idx, Entry e) {
+    SectionSlice owner(ObjectIndex idx, Entry e) {
         Relocation a = e.anchor();
         if (a == null) {
             return null;
@@ -148,10 +148,10 @@ final class SpecialTable {
         return unitOf(idx, target(idx, e, a));
     }
 
-    static Unit unitOf(ObjectIndex idx, Target t) {
+    static SectionSlice unitOf(ObjectIndex idx, RelocationTarget t) {
         return switch (t) {
-            case Target.SymbolTarget st -> st.symbol().hasSection() ? idx.unitOf(st.symbol()) : null;
-            case Target.SectionTarget st -> st.unit();
+            case RelocationTarget.SymbolTarget st -> st.symbol().hasSection() ? idx.unitOf(st.symbol()) : null;
+            case RelocationTarget.SectionTarget st -> st.unit();
             default -> null;
         };
     }
@@ -162,7 +162,7 @@ final class SpecialTable {
      * (the first byte of some other entry's replacement, typically) says nothing about it.
      */
     boolean pointsAtEmptyReplacement(ObjectIndex idx, Entry e, Relocation r) {
-        return r != e.anchor() && replacementLength(e) == 0 && target(idx, e, r) instanceof Target.SectionTarget st
+        return r != e.anchor() && replacementLength(e) == 0 && target(idx, e, r) instanceof RelocationTarget.SectionTarget st
                 && st.section().name().equals(profile.auxSection());
     }
 

@@ -22,8 +22,8 @@ public final class ElfWriter {
     private ElfWriter() {}
 
     public static byte[] write(ObjectBuilder b) {
-        List<ObjectBuilder.Sec> secs = b.sections();
-        Map<ObjectBuilder.Sec, Integer> secIndex = new IdentityHashMap<>();
+        List<ObjectBuilder.SectionHandle> secs = b.sections();
+        Map<ObjectBuilder.SectionHandle, Integer> secIndex = new IdentityHashMap<>();
         for (int i = 0; i < secs.size(); i++) {
             secIndex.put(secs.get(i), i + 1);
         }
@@ -38,15 +38,15 @@ public final class ElfWriter {
         // The gABI wants every STB_LOCAL symbol before the first non-local one; sh_info of
         // .symtab is the index of that first non-local (xen/common/livepatch_elf.c relies on
         // nothing more, but ld -r and readelf do).
-        List<ObjectBuilder.Sym> ordered = new ArrayList<>();
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        List<ObjectBuilder.SymbolHandle> ordered = new ArrayList<>();
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.isLocal()) ordered.add(s);
         }
         int firstGlobal = ordered.size() + 1;
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (!s.isLocal()) ordered.add(s);
         }
-        Map<ObjectBuilder.Sym, Integer> symIndex = new IdentityHashMap<>();
+        Map<ObjectBuilder.SymbolHandle, Integer> symIndex = new IdentityHashMap<>();
         for (int i = 0; i < ordered.size(); i++) {
             symIndex.put(ordered.get(i), i + 1);
         }
@@ -54,7 +54,7 @@ public final class ElfWriter {
         StringTable strtab = new StringTable();
         Buf symtab = new Buf();
         symtab.zeros(Elf.SYM_SIZE);
-        for (ObjectBuilder.Sym s : ordered) {
+        for (ObjectBuilder.SymbolHandle s : ordered) {
             int shndx;
             if (s.section() != null) {
                 Integer idx = secIndex.get(s.section());
@@ -76,7 +76,7 @@ public final class ElfWriter {
         // Section contents, with RELA and GROUP bodies generated from the handles.
         List<Header> headers = new ArrayList<>();
         StringTable shstrtab = new StringTable();
-        for (ObjectBuilder.Sec s : secs) {
+        for (ObjectBuilder.SectionHandle s : secs) {
             byte[] body;
             int link = 0;
             int info = 0;
@@ -87,7 +87,7 @@ public final class ElfWriter {
                         throw new IllegalStateException("RELA section " + s + " applies to a removed section");
                     }
                     Buf rb = new Buf();
-                    for (ObjectBuilder.Rel r : s.relocations()) {
+                    for (ObjectBuilder.RelaEntry r : s.relocations()) {
                         int sym = 0;
                         if (r.symbol() != null) {
                             Integer si = symIndex.get(r.symbol());
@@ -107,7 +107,7 @@ public final class ElfWriter {
                 case GROUP -> {
                     Buf gb = new Buf();
                     gb.u32(s.groupFlags());
-                    for (ObjectBuilder.Sec m : s.groupMembers()) {
+                    for (ObjectBuilder.SectionHandle m : s.groupMembers()) {
                         gb.u32(secIndex.get(m));
                     }
                     body = gb.toArray();

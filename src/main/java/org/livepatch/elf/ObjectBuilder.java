@@ -12,8 +12,8 @@ import java.util.Objects;
  * relocations and groups that refer to one another by handle, never by index.
  *
  * <p>Indices are what make ELF editing fragile: removing one section renumbers every later one
- * and every symbol and relocation that names it. Here a section is a {@link Sec} handle and a
- * symbol a {@link Sym} handle; the writer numbers them only when the bytes are produced (sections
+ * and every symbol and relocation that names it. Here a section is a {@link SectionHandle} handle and a
+ * symbol a {@link SymbolHandle} handle; the writer numbers them only when the bytes are produced (sections
  * in the order added, symbols with locals first as the gABI requires), so callers can add, remove
  * and rename freely. This is the only mutable type of the ELF model.
  */
@@ -23,7 +23,7 @@ public final class ObjectBuilder {
     public enum Kind { DATA, RELA, GROUP }
 
     /** A section of the object being built. Identity is the handle; fields change only through the builder. */
-    public static final class Sec {
+    public static final class SectionHandle {
         private final Kind kind;
         private String name;
         private final int type;
@@ -33,17 +33,17 @@ public final class ObjectBuilder {
         private long entsize;
         private Bytes data = Bytes.EMPTY;
         private long noBitsSize;
-        private Sec linkOrder;     // SHF_LINK_ORDER: the section this one describes
+        private SectionHandle linkOrder;     // SHF_LINK_ORDER: the section this one describes
         private int rawLink;       // sh_link/sh_info of other section kinds, copied as they are
         private int rawInfo;
-        private Sec relaTarget;    // RELA: the section the entries apply to
-        private List<Rel> relocations = List.of();
+        private SectionHandle relaTarget;    // RELA: the section the entries apply to
+        private List<RelaEntry> relocations = List.of();
         private int groupFlags;    // GROUP
-        private Sym groupSignature;
-        private List<Sec> groupMembers = new ArrayList<>();
+        private SymbolHandle groupSignature;
+        private List<SectionHandle> groupMembers = new ArrayList<>();
         private boolean removed;
 
-        private Sec(Kind kind, String name, int type, long flags, long align, long entsize) {
+        private SectionHandle(Kind kind, String name, int type, long flags, long align, long entsize) {
             this.kind = kind;
             this.name = name;
             this.type = type;
@@ -61,11 +61,11 @@ public final class ObjectBuilder {
         public long entsize() { return entsize; }
         public Bytes data() { return data; }
         public long size() { return type == Elf.SHT_NOBITS ? noBitsSize : data.length(); }
-        public Sec relaTarget() { return relaTarget; }
-        public List<Rel> relocations() { return relocations; }
-        public Sec linkOrder() { return linkOrder; }
-        public List<Sec> groupMembers() { return Collections.unmodifiableList(groupMembers); }
-        public Sym groupSignature() { return groupSignature; }
+        public SectionHandle relaTarget() { return relaTarget; }
+        public List<RelaEntry> relocations() { return relocations; }
+        public SectionHandle linkOrder() { return linkOrder; }
+        public List<SectionHandle> groupMembers() { return Collections.unmodifiableList(groupMembers); }
+        public SymbolHandle groupSignature() { return groupSignature; }
         public int groupFlags() { return groupFlags; }
         public boolean isRemoved() { return removed; }
         int rawLink() { return rawLink; }
@@ -76,18 +76,18 @@ public final class ObjectBuilder {
     }
 
     /** A symbol of the object being built. {@code section == null} with shndx 0 means undefined. */
-    public static final class Sym {
+    public static final class SymbolHandle {
         private String name;
         private int bind;
         private final int type;
         private int other;
-        private Sec section;
+        private SectionHandle section;
         private int specialIndex;  // SHN_UNDEF, SHN_ABS or SHN_COMMON when section is null
         private long value;
         private long size;
         private boolean removed;
 
-        private Sym(String name, int bind, int type, int other, Sec section, int specialIndex, long value, long size) {
+        private SymbolHandle(String name, int bind, int type, int other, SectionHandle section, int specialIndex, long value, long size) {
             this.name = name;
             this.bind = bind;
             this.type = type;
@@ -102,7 +102,7 @@ public final class ObjectBuilder {
         public int bind() { return bind; }
         public int type() { return type; }
         public int other() { return other; }
-        public Sec section() { return section; }
+        public SectionHandle section() { return section; }
         public int specialIndex() { return specialIndex; }
         public long value() { return value; }
         public long size() { return size; }
@@ -114,7 +114,7 @@ public final class ObjectBuilder {
     }
 
     /** One relocation to be written; {@code symbol == null} writes STN_UNDEF. */
-    public record Rel(long offset, int type, Sym symbol, long addend) {}
+    public record RelaEntry(long offset, int type, SymbolHandle symbol, long addend) {}
 
     /** Alignments above this are refused when copying: no object we handle needs more than a page. */
     public static final long MAX_ALIGN = 1L << 20;
@@ -122,8 +122,8 @@ public final class ObjectBuilder {
     private final int machine;
     private final int osAbi;
     private final long flags;
-    private final List<Sec> sections = new ArrayList<>();
-    private final List<Sym> symbols = new ArrayList<>();
+    private final List<SectionHandle> sections = new ArrayList<>();
+    private final List<SymbolHandle> symbols = new ArrayList<>();
 
     public ObjectBuilder(int machine, int osAbi, long flags) {
         this.machine = machine;
@@ -140,43 +140,43 @@ public final class ObjectBuilder {
     public int osAbi() { return osAbi; }
     public long elfFlags() { return flags; }
 
-    public List<Sec> sections() {
+    public List<SectionHandle> sections() {
         return sections.stream().filter(s -> !s.removed).toList();
     }
 
-    public List<Sym> symbols() {
+    public List<SymbolHandle> symbols() {
         return symbols.stream().filter(s -> !s.removed).toList();
     }
 
-    public Sec addSection(String name, int type, long flags, long align, long entsize, Bytes data) {
+    public SectionHandle addSection(String name, int type, long flags, long align, long entsize, Bytes data) {
         if (type == Elf.SHT_RELA || type == Elf.SHT_GROUP || type == Elf.SHT_SYMTAB) {
             throw new IllegalArgumentException("section " + name + ": type " + Elf.sectionTypeName(type) + " is made by the builder itself");
         }
-        Sec s = new Sec(Kind.DATA, name, type, flags, align, entsize);
+        SectionHandle s = new SectionHandle(Kind.DATA, name, type, flags, align, entsize);
         s.data = Objects.requireNonNull(data);
         sections.add(s);
         return s;
     }
 
-    public Sec addNoBits(String name, long flags, long align, long size) {
-        Sec s = new Sec(Kind.DATA, name, Elf.SHT_NOBITS, flags, align, 0);
+    public SectionHandle addNoBits(String name, long flags, long align, long size) {
+        SectionHandle s = new SectionHandle(Kind.DATA, name, Elf.SHT_NOBITS, flags, align, 0);
         s.noBitsSize = size;
         sections.add(s);
         return s;
     }
 
     /** A RELA section for {@code target}, placed after the sections added so far. */
-    public Sec addRelocations(Sec target, String name, long flags, List<Rel> relocations) {
+    public SectionHandle addRelocations(SectionHandle target, String name, long flags, List<RelaEntry> relocations) {
         requireLive(target);
-        Sec s = new Sec(Kind.RELA, name, Elf.SHT_RELA, flags, 8, Elf.RELA_SIZE);
+        SectionHandle s = new SectionHandle(Kind.RELA, name, Elf.SHT_RELA, flags, 8, Elf.RELA_SIZE);
         s.relaTarget = target;
         s.relocations = List.copyOf(relocations);
         sections.add(s);
         return s;
     }
 
-    public Sec addGroup(String name, int groupFlags, Sym signature, List<Sec> members) {
-        Sec s = new Sec(Kind.GROUP, name, Elf.SHT_GROUP, 0, 4, 4);
+    public SectionHandle addGroup(String name, int groupFlags, SymbolHandle signature, List<SectionHandle> members) {
+        SectionHandle s = new SectionHandle(Kind.GROUP, name, Elf.SHT_GROUP, 0, 4, 4);
         s.groupFlags = groupFlags;
         s.groupSignature = signature;
         s.groupMembers = new ArrayList<>(members);
@@ -184,58 +184,58 @@ public final class ObjectBuilder {
         return s;
     }
 
-    public Sym addSymbol(String name, int bind, int type, int other, Sec section, long value, long size) {
+    public SymbolHandle addSymbol(String name, int bind, int type, int other, SectionHandle section, long value, long size) {
         requireLive(section);
-        Sym s = new Sym(name, bind, type, other, section, 0, value, size);
+        SymbolHandle s = new SymbolHandle(name, bind, type, other, section, 0, value, size);
         symbols.add(s);
         return s;
     }
 
     /** A symbol with a reserved section index such as {@link Elf#SHN_UNDEF}, {@link Elf#SHN_ABS} or {@link Elf#SHN_COMMON}. */
-    public Sym addSpecialSymbol(String name, int bind, int type, int other, int shndx, long value, long size) {
+    public SymbolHandle addSpecialSymbol(String name, int bind, int type, int other, int shndx, long value, long size) {
         if (shndx != Elf.SHN_UNDEF && (shndx < Elf.SHN_LORESERVE || shndx == Elf.SHN_XINDEX)) {
             throw new IllegalArgumentException("symbol " + name + ": " + shndx + " is not a reserved section index");
         }
-        Sym s = new Sym(name, bind, type, other, null, shndx, value, size);
+        SymbolHandle s = new SymbolHandle(name, bind, type, other, null, shndx, value, size);
         symbols.add(s);
         return s;
     }
 
-    public void rename(Sec s, String name) {
+    public void rename(SectionHandle s, String name) {
         s.name = Objects.requireNonNull(name);
     }
 
-    public void rename(Sym s, String name) {
+    public void rename(SymbolHandle s, String name) {
         s.name = Objects.requireNonNull(name);
     }
 
-    public void setData(Sec s, Bytes data) {
+    public void setData(SectionHandle s, Bytes data) {
         if (s.kind != Kind.DATA || s.type == Elf.SHT_NOBITS) {
             throw new IllegalArgumentException("section " + s.name + " holds no plain bytes");
         }
         s.data = Objects.requireNonNull(data);
     }
 
-    public void setAlign(Sec s, long align) {
+    public void setAlign(SectionHandle s, long align) {
         s.align = align;
     }
 
-    public void setFlags(Sec s, long flags) {
+    public void setFlags(SectionHandle s, long flags) {
         s.flags = flags;
     }
 
-    public void setAddress(Sec s, long addr) {
+    public void setAddress(SectionHandle s, long addr) {
         s.addr = addr;
     }
 
-    public void setRelocations(Sec rela, List<Rel> relocations) {
+    public void setRelocations(SectionHandle rela, List<RelaEntry> relocations) {
         if (rela.kind != Kind.RELA) {
             throw new IllegalArgumentException("section " + rela.name + " is not a RELA section");
         }
         rela.relocations = List.copyOf(relocations);
     }
 
-    public void setGroup(Sec group, int groupFlags, Sym signature, List<Sec> members) {
+    public void setGroup(SectionHandle group, int groupFlags, SymbolHandle signature, List<SectionHandle> members) {
         if (group.kind != Kind.GROUP) {
             throw new IllegalArgumentException("section " + group.name + " is not a group");
         }
@@ -245,30 +245,30 @@ public final class ObjectBuilder {
     }
 
     /** For SHF_LINK_ORDER sections (e.g. {@code __patchable_function_entries}): the section they annotate. */
-    public void setLinkOrder(Sec s, Sec linked) {
+    public void setLinkOrder(SectionHandle s, SectionHandle linked) {
         s.linkOrder = linked;
     }
 
     /** sh_link and sh_info of a section whose links we do not interpret; written as given. */
-    public void setRawLinkInfo(Sec s, int link, int info) {
+    public void setRawLinkInfo(SectionHandle s, int link, int info) {
         s.rawLink = link;
         s.rawInfo = info;
     }
 
-    public void setValue(Sym s, long value) {
+    public void setValue(SymbolHandle s, long value) {
         s.value = value;
     }
 
-    public void setBind(Sym s, int bind) {
+    public void setBind(SymbolHandle s, int bind) {
         s.bind = bind;
     }
 
-    public void setOther(Sym s, int other) {
+    public void setOther(SymbolHandle s, int other) {
         s.other = other;
     }
 
     /** Makes a defined symbol undefined (its definition lives elsewhere, e.g. in the running hypervisor). */
-    public void makeUndefined(Sym s) {
+    public void makeUndefined(SymbolHandle s) {
         s.section = null;
         s.specialIndex = Elf.SHN_UNDEF;
         s.value = 0;
@@ -276,7 +276,7 @@ public final class ObjectBuilder {
     }
 
     /** Turns a symbol into an absolute one at {@code value}, as prelinking does. */
-    public void makeAbsolute(Sym s, long value) {
+    public void makeAbsolute(SymbolHandle s, long value) {
         s.section = null;
         s.specialIndex = Elf.SHN_ABS;
         s.value = value;
@@ -286,14 +286,14 @@ public final class ObjectBuilder {
      * Removes a section, the RELA sections that apply to it and its group membership. Symbols
      * must have been moved or removed first: a dangling definition is a caller's bug.
      */
-    public void removeSection(Sec s) {
-        for (Sym sym : symbols) {
+    public void removeSection(SectionHandle s) {
+        for (SymbolHandle sym : symbols) {
             if (!sym.removed && sym.section == s) {
                 throw new IllegalStateException("section " + s.name + " still defines symbol " + sym);
             }
         }
         s.removed = true;
-        for (Sec other : sections) {
+        for (SectionHandle other : sections) {
             if (other.removed) {
                 continue;
             }
@@ -310,12 +310,12 @@ public final class ObjectBuilder {
     }
 
     /** Removes a symbol; relocations must no longer name it. */
-    public void removeSymbol(Sym s) {
-        for (Sec sec : sections) {
+    public void removeSymbol(SymbolHandle s) {
+        for (SectionHandle sec : sections) {
             if (sec.removed) {
                 continue;
             }
-            for (Rel r : sec.relocations) {
+            for (RelaEntry r : sec.relocations) {
                 if (r.symbol() == s) {
                     throw new IllegalStateException("relocation at 0x" + Long.toHexString(r.offset()) + " in " + sec.name + " still names symbol " + s);
                 }
@@ -327,7 +327,7 @@ public final class ObjectBuilder {
         s.removed = true;
     }
 
-    private static void requireLive(Sec s) {
+    private static void requireLive(SectionHandle s) {
         if (s != null && s.removed) {
             throw new IllegalStateException("section " + s.name + " was removed");
         }
@@ -338,13 +338,13 @@ public final class ObjectBuilder {
     }
 
     /** The result of {@link #copyOf}: the builder and the handles standing for each original index. */
-    public record Copy(ObjectBuilder builder, Map<Section, Sec> sections, List<Sym> symbols) {
-        public Sec section(Section s) {
+    public record EditableCopy(ObjectBuilder builder, Map<Section, SectionHandle> sections, List<SymbolHandle> symbols) {
+        public SectionHandle section(Section s) {
             return sections.get(s);
         }
 
         /** The handle for symbol {@code index} of the original; index 0 (the null symbol) maps to null. */
-        public Sym symbol(int index) {
+        public SymbolHandle symbol(int index) {
             return symbols.get(index);
         }
     }
@@ -354,24 +354,24 @@ public final class ObjectBuilder {
      * symbol table, its string table and the section-name table are not copied: the writer makes
      * them anew from the handles.
      */
-    public static Copy copyOf(ElfFile elf) throws ElfFormatException {
+    public static EditableCopy copyOf(ElfFile elf) throws ElfFormatException {
         ObjectBuilder b = like(elf.header());
         Section symtab = elf.symtab().orElse(null);
         int strtab = symtab == null ? -1 : symtab.link();
         int shstrndx = elf.header().shstrndx();
-        Map<Section, Sec> map = new IdentityHashMap<>();
+        Map<Section, SectionHandle> map = new IdentityHashMap<>();
         for (Section s : elf.sections()) {
             if (s.index() == 0 || s == symtab || s.index() == strtab || s.index() == shstrndx) {
                 continue;
             }
-            Sec h;
+            SectionHandle h;
             switch (s.type()) {
                 case Elf.SHT_RELA -> {
-                    h = new Sec(Kind.RELA, s.name(), Elf.SHT_RELA, s.flags(), s.addralign(), s.entsize());
+                    h = new SectionHandle(Kind.RELA, s.name(), Elf.SHT_RELA, s.flags(), s.addralign(), s.entsize());
                     b.sections.add(h);
                 }
                 case Elf.SHT_GROUP -> {
-                    h = new Sec(Kind.GROUP, s.name(), Elf.SHT_GROUP, s.flags(), s.addralign(), s.entsize());
+                    h = new SectionHandle(Kind.GROUP, s.name(), Elf.SHT_GROUP, s.flags(), s.addralign(), s.entsize());
                     b.sections.add(h);
                 }
                 case Elf.SHT_NOBITS -> {
@@ -388,7 +388,7 @@ public final class ObjectBuilder {
             map.put(s, h);
         }
         for (Section s : elf.sections()) {
-            Sec h = map.get(s);
+            SectionHandle h = map.get(s);
             if (h == null || h.kind != Kind.DATA) {
                 continue;
             }
@@ -399,15 +399,15 @@ public final class ObjectBuilder {
                 h.rawInfo = s.info();
             }
         }
-        List<Sym> syms = new ArrayList<>();
+        List<SymbolHandle> syms = new ArrayList<>();
         syms.add(null);
         for (Symbol s : elf.symbols()) {
             if (s.index() == 0) {
                 continue;
             }
-            Sym h;
+            SymbolHandle h;
             if (s.hasSection()) {
-                Sec sec = map.get(elf.section(s.shndx()));
+                SectionHandle sec = map.get(elf.section(s.shndx()));
                 if (sec == null) {
                     throw new ElfFormatException(elf.path(), "symbol " + s.index() + " (" + s.name() + ")", elf.symtab().orElseThrow().offset() + (long) s.index() * Elf.SYM_SIZE,
                             "defined in section " + s.shndx() + " (" + elf.section(s.shndx()).name() + "), a symbol or string table");
@@ -419,16 +419,16 @@ public final class ObjectBuilder {
             syms.add(h);
         }
         for (RelocationSection r : elf.relocationSections()) {
-            Sec h = map.get(r.section());
+            SectionHandle h = map.get(r.section());
             h.relaTarget = map.get(r.target());
-            List<Rel> rels = new ArrayList<>(r.relocations().size());
+            List<RelaEntry> rels = new ArrayList<>(r.relocations().size());
             for (Relocation rel : r.relocations()) {
-                rels.add(new Rel(rel.offset(), rel.type(), syms.get(rel.symbol().index()), rel.addend()));
+                rels.add(new RelaEntry(rel.offset(), rel.type(), syms.get(rel.symbol().index()), rel.addend()));
             }
             h.relocations = List.copyOf(rels);
         }
         for (SectionGroup g : elf.groups()) {
-            Sec h = map.get(g.section());
+            SectionHandle h = map.get(g.section());
             for (Section m : g.members()) {
                 if (!map.containsKey(m)) {
                     throw new ElfFormatException(elf.path(), "section group " + g.section().index(), g.section().offset(),
@@ -439,6 +439,6 @@ public final class ObjectBuilder {
             h.groupSignature = syms.get(g.signature().index());
             h.groupMembers = new ArrayList<>(g.members().stream().map(map::get).toList());
         }
-        return new Copy(b, map, Collections.unmodifiableList(syms));
+        return new EditableCopy(b, map, Collections.unmodifiableList(syms));
     }
 }

@@ -197,7 +197,7 @@ public final class PayloadAssembler {
             b.addSection(PayloadSections.DEPENDS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, depends.encode());
             b.addSection(PayloadSections.XEN_DEPENDS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, xenId.encode());
 
-            ObjectBuilder.Sec note = Prelinker.find(b, PayloadSections.BUILD_ID);
+            ObjectBuilder.SectionHandle note = Prelinker.find(b, PayloadSections.BUILD_ID);
             byte[] zeroed = b.toBytes();
             BuildIdNote own = new BuildIdNote(Bytes.copyOf(sha1(zeroed)));
             b.setData(note, own.encode());
@@ -235,11 +235,11 @@ public final class PayloadAssembler {
         return b.toBytes();
     }
 
-    private static Set<ObjectBuilder.Sym> referenced(ObjectBuilder b) {
-        Set<ObjectBuilder.Sym> used = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (ObjectBuilder.Sec s : b.sections()) {
+    private static Set<ObjectBuilder.SymbolHandle> referenced(ObjectBuilder b) {
+        Set<ObjectBuilder.SymbolHandle> used = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.RELA) {
-                for (ObjectBuilder.Rel r : s.relocations()) {
+                for (ObjectBuilder.RelaEntry r : s.relocations()) {
                     if (r.symbol() != null) {
                         used.add(r.symbol());
                     }
@@ -252,8 +252,8 @@ public final class PayloadAssembler {
     }
 
     static void stripMetadataSymbols(ObjectBuilder b) {
-        List<ObjectBuilder.Sym> metadata = new ArrayList<>();
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        List<ObjectBuilder.SymbolHandle> metadata = new ArrayList<>();
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.type() == Elf.STT_SECTION || s.section() == null) {
                 continue;
             }
@@ -268,20 +268,20 @@ public final class PayloadAssembler {
         }
         // Relocations that name them (debug info does, and a hook table may) are moved to the
         // section symbol with the symbol's offset added: S + A is the same address either way.
-        IdentityHashMap<ObjectBuilder.Sym, ObjectBuilder.Sym> sectionSymbol = new IdentityHashMap<>();
-        for (ObjectBuilder.Sym m : metadata) {
+        IdentityHashMap<ObjectBuilder.SymbolHandle, ObjectBuilder.SymbolHandle> sectionSymbol = new IdentityHashMap<>();
+        for (ObjectBuilder.SymbolHandle m : metadata) {
             sectionSymbol.put(m, sectionSymbolOf(b, m.section()));
         }
-        for (ObjectBuilder.Sec rs : b.sections()) {
+        for (ObjectBuilder.SectionHandle rs : b.sections()) {
             if (rs.kind() != ObjectBuilder.Kind.RELA) {
                 continue;
             }
             boolean changed = false;
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rs.relocations().size());
-            for (ObjectBuilder.Rel r : rs.relocations()) {
-                ObjectBuilder.Sym to = r.symbol() == null ? null : sectionSymbol.get(r.symbol());
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rs.relocations().size());
+            for (ObjectBuilder.RelaEntry r : rs.relocations()) {
+                ObjectBuilder.SymbolHandle to = r.symbol() == null ? null : sectionSymbol.get(r.symbol());
                 if (to != null) {
-                    rels.add(new ObjectBuilder.Rel(r.offset(), r.type(), to, r.addend() + r.symbol().value()));
+                    rels.add(new ObjectBuilder.RelaEntry(r.offset(), r.type(), to, r.addend() + r.symbol().value()));
                     changed = true;
                 } else {
                     rels.add(r);
@@ -291,15 +291,15 @@ public final class PayloadAssembler {
                 b.setRelocations(rs, rels);
             }
         }
-        for (ObjectBuilder.Sym m : metadata) {
+        for (ObjectBuilder.SymbolHandle m : metadata) {
             if (!referenced(b).contains(m)) {
                 b.removeSymbol(m);
             }
         }
     }
 
-    private static ObjectBuilder.Sym sectionSymbolOf(ObjectBuilder b, ObjectBuilder.Sec sec) {
-        for (ObjectBuilder.Sym s : b.symbols()) {
+    private static ObjectBuilder.SymbolHandle sectionSymbolOf(ObjectBuilder b, ObjectBuilder.SectionHandle sec) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.type() == Elf.STT_SECTION && s.section() == sec) {
                 return s;
             }
@@ -308,25 +308,25 @@ public final class PayloadAssembler {
     }
 
     static void stripUnneeded(ObjectBuilder b) {
-        List<ObjectBuilder.Sec> debugSections = b.sections().stream()
+        List<ObjectBuilder.SectionHandle> debugSections = b.sections().stream()
                 .filter(s -> s.kind() == ObjectBuilder.Kind.DATA && s.name().startsWith(".debug_")).toList();
         // Their relocation sections first: those are what name the symbols defined in them.
-        for (ObjectBuilder.Sec d : debugSections) {
-            ObjectBuilder.Sec rela = Prelinker.relaFor(b, d);
+        for (ObjectBuilder.SectionHandle d : debugSections) {
+            ObjectBuilder.SectionHandle rela = Prelinker.relaFor(b, d);
             if (rela != null) {
                 b.removeSection(rela);
             }
         }
-        for (ObjectBuilder.Sec d : debugSections) {
-            for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SectionHandle d : debugSections) {
+            for (ObjectBuilder.SymbolHandle s : b.symbols()) {
                 if (s.section() == d) {
                     b.removeSymbol(s);
                 }
             }
             b.removeSection(d);
         }
-        Set<ObjectBuilder.Sym> used = referenced(b);
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        Set<ObjectBuilder.SymbolHandle> used = referenced(b);
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             boolean undefined = s.section() == null && s.specialIndex() == Elf.SHN_UNDEF;
             if (!used.contains(s) && (s.isLocal() || undefined)) {
                 b.removeSymbol(s);

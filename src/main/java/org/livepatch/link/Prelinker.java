@@ -86,7 +86,7 @@ public final class Prelinker {
         List<SymbolLookupException> failures = new ArrayList<>();
         String file = null;
         int resolved = 0;
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.type() == Elf.STT_FILE) {
                 file = s.name().isEmpty() ? null : s.name();
                 continue;
@@ -108,7 +108,7 @@ public final class Prelinker {
         }
         int filled = 0;
         List<String> left = new ArrayList<>();
-        ObjectBuilder.Sec funcs = find(b, PayloadSections.FUNCS);
+        ObjectBuilder.SectionHandle funcs = find(b, PayloadSections.FUNCS);
         if (funcs != null && funcs.type() != Elf.SHT_NOBITS) {
             FuncLayout layout;
             try {
@@ -116,8 +116,8 @@ public final class Prelinker {
             } catch (XenSymsException e) {
                 throw new LinkException(e);
             }
-            ObjectBuilder.Sec rela = relaFor(b, funcs);
-            List<ObjectBuilder.Rel> rels = rela == null ? List.of() : rela.relocations();
+            ObjectBuilder.SectionHandle rela = relaFor(b, funcs);
+            List<ObjectBuilder.RelaEntry> rels = rela == null ? List.of() : rela.relocations();
             byte[] data = funcs.data().toArray();
             int n = data.length / layout.size();
             for (int i = 0; i < n; i++) {
@@ -152,7 +152,7 @@ public final class Prelinker {
         return new Result(resolved, filled, left);
     }
 
-    private XenSymbol lookup(ObjectBuilder.Sym s, String file) throws SymbolLookupException {
+    private XenSymbol lookup(ObjectBuilder.SymbolHandle s, String file) throws SymbolLookupException {
         String name = s.name();
         int hash = name.indexOf('#');
         if (hash > 0 && hash < name.length() - 1) {
@@ -164,8 +164,8 @@ public final class Prelinker {
         return xen.global(name);
     }
 
-    static ObjectBuilder.Sec find(ObjectBuilder b, String name) {
-        for (ObjectBuilder.Sec s : b.sections()) {
+    static ObjectBuilder.SectionHandle find(ObjectBuilder b, String name) {
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.DATA && s.name().equals(name)) {
                 return s;
             }
@@ -173,8 +173,8 @@ public final class Prelinker {
         return null;
     }
 
-    static ObjectBuilder.Sec relaFor(ObjectBuilder b, ObjectBuilder.Sec target) {
-        for (ObjectBuilder.Sec s : b.sections()) {
+    static ObjectBuilder.SectionHandle relaFor(ObjectBuilder b, ObjectBuilder.SectionHandle target) {
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.RELA && s.relaTarget() == target) {
                 return s;
             }
@@ -182,8 +182,8 @@ public final class Prelinker {
         return null;
     }
 
-    static ObjectBuilder.Rel relocationAt(List<ObjectBuilder.Rel> rels, long offset) {
-        for (ObjectBuilder.Rel r : rels) {
+    static ObjectBuilder.RelaEntry relocationAt(List<ObjectBuilder.RelaEntry> rels, long offset) {
+        for (ObjectBuilder.RelaEntry r : rels) {
             if (r.offset() == offset) {
                 return r;
             }
@@ -192,12 +192,12 @@ public final class Prelinker {
     }
 
     /** The string a funcs entry's {@code name} relocation points at, or null. */
-    static String nameOfEntry(List<ObjectBuilder.Rel> rels, int entryOffset) {
-        ObjectBuilder.Rel r = relocationAt(rels, entryOffset + FuncLayout.NAME);
+    static String nameOfEntry(List<ObjectBuilder.RelaEntry> rels, int entryOffset) {
+        ObjectBuilder.RelaEntry r = relocationAt(rels, entryOffset + FuncLayout.NAME);
         if (r == null || r.symbol() == null || r.symbol().section() == null) {
             return null;
         }
-        ObjectBuilder.Sec sec = r.symbol().section();
+        ObjectBuilder.SectionHandle sec = r.symbol().section();
         long off = r.symbol().value() + r.addend();
         if (sec.type() == Elf.SHT_NOBITS || off < 0 || off >= sec.data().length()) {
             return null;

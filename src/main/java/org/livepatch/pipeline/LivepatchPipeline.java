@@ -230,10 +230,11 @@ public final class LivepatchPipeline {
         clock.start(STAGE_VERIFY, 1, null);
         boolean stacked = !payload.depends().hex().equalsIgnoreCase(payload.xenDepends().hex());
         // A payload stacked on another one can only be applied on top of it; checked alone it
-        // is verified for upload and with the dependency rule waived. xen has a build-id, as
+        // is applied with the dependency rule waived (APPLY_NODEPS), so everything else an apply
+        // checks (expectations, old functions) still runs; upload-only would skip that. xen has a build-id, as
         // LoadCheck needs: the request checks refuse a --xen-syms without one, and Xen's build
         // always gives the reference one.
-        LoadCheck.Options vopts = new LoadCheck.Options(0, false, stacked, false);
+        LoadCheck.Options vopts = LoadCheck.Options.defaults().withNodeps(stacked);
         var report = LoadCheck.check(xen, List.of(PayloadFile.of(checked.patchName(), payload.bytes().toArray())), vopts);
         PayloadOutcome outcome = report.outcomes().get(0);
         if (!report.accepted()) {

@@ -24,10 +24,29 @@ public final class LoadCheck {
      * @param uploadOnly  only upload (no depends or expectation checks)
      * @param nodeps      apply with LIVEPATCH_ACTION_APPLY_NODEPS ({@code xen-livepatch apply --nodeps})
      * @param replaceLast apply the last payload with REPLACE instead of APPLY
+     *
+     * <p>Start from {@link #defaults()} and name what differs ({@code defaults().withNodeps(true)}):
+     * three booleans in a row are too easy to pass in the wrong order.
      */
     public record Options(long base, boolean uploadOnly, boolean nodeps, boolean replaceLast) {
         public static Options defaults() {
             return new Options(0, false, false, false);
+        }
+
+        public Options withBase(long address) {
+            return new Options(address, uploadOnly, nodeps, replaceLast);
+        }
+
+        public Options withUploadOnly(boolean on) {
+            return new Options(base, on, nodeps, replaceLast);
+        }
+
+        public Options withNodeps(boolean on) {
+            return new Options(base, uploadOnly, on, replaceLast);
+        }
+
+        public Options withReplaceLast(boolean on) {
+            return new Options(base, uploadOnly, nodeps, on);
         }
     }
 

@@ -9,8 +9,9 @@ import java.util.Map;
  * XEN_DOMAIN, XEN_BUILD_HOST; xen/Makefile defaults them to date, $USER, hostname ...).
  *
  * <p>Pinned to one value for the original and the patched build, so {@code common/version.o}
- * cannot differ by the clock (the tool we replace patched xen_compile_date and xen_compile_time
- * for that reason: shared/design/anchor-facts.md, point 5). A caller who built the running
+ * cannot differ by the clock (otherwise xen_compile_date and xen_compile_time differ between the
+ * two builds and would land in every payload as a change; the tool we replace rewrote them
+ * after the build for that reason). A caller who built the running
  * hypervisor reproducibly passes the same values through the environment and gets objects that
  * match it byte for byte.
  */

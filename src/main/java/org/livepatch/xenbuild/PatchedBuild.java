@@ -23,9 +23,11 @@ import java.util.stream.Stream;
  *
  * <p>Because the copy keeps the reference's modification times and every object's recorded
  * command line, make sees exactly the patched files as newer and rebuilds exactly what depends
- * on them, with the same commands; nothing is relinked. This replaces upstream's two
- * incremental builds with relinks and its CC-wrapper capture (shared/design/upstream-and-loader.md
- * §1.3-1.4).
+ * on them, with the same commands; nothing is relinked. Upstream instead applies the patch and
+ * runs an incremental build through a compiler wrapper that copies out each object it compiles,
+ * then reverts the patch and builds again for the originals of those objects, relinking
+ * {@code xen-syms} both times. Here the originals are already in the reference tree, so one
+ * rebuild of the touched objects and no link are enough.
  *
  * <p>OUTPUT afterwards, upstream's layout: {@code original/xen/<obj>}, {@code patched/xen/<obj>}
  * for the changed objects (with the {@code .<obj>.cmd} command line the build recorded, when it did), {@code xen-syms} (the reference's), {@code logs/}. The work tree

@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * Gives a built original tree for a request, building it at most once per key.
  *
  * <p>Upstream {@code make clean}s and rebuilds the user's tree for every patch, so a second patch
- * costs a full build again (shared/design/anchor-facts.md, point 2). Here the original is built
+ * costs a full build again, though the original tree did not change. Here the original is built
  * once in a copy of SRC, in the cache, keyed by everything that decides its objects
  * ({@link ReferenceKey}); later requests with the same key reuse it without compiling anything.
  *

@@ -14,8 +14,9 @@ import java.util.TreeMap;
  * Drives Xen's own build in a scratch tree: configure, full build, rebuild of chosen objects.
  * Always the same environment and make arguments for the original and the patched tree, and no
  * compiler wrapper: Xen 4.17 records each object's command line (xen/Rules.mk: if_changed) and
- * rebuilds every object whose command changed, which is why the tool we replace paid a full
- * rebuild for a one-line patch (shared/design/anchor-facts.md, point 2).
+ * rebuilds every object whose command changed. The tool we replace builds the patched tree with
+ * a different compiler (its capture wrapper) and so changes every recorded command: a one-line
+ * patch cost it a full rebuild.
  *
  * @param tree      root of the scratch copy (holds {@code xen/})
  * @param env       the environment every make runs with (pinned build strings included)

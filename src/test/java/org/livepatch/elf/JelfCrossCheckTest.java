@@ -15,7 +15,7 @@ import org.livepatch.testsupport.Tools;
 import org.livepatch.testsupport.XenTree;
 
 /**
- * Our reader against jelf, the reader the design card names, as an independent oracle: both must
+ * Our reader against jelf, a published ELF reader, as an independent oracle: both must
  * see the same sections, symbols and relocations. (jelf cannot write objects, which is why the
  * project has its own model; see the README's design notes.)
  */

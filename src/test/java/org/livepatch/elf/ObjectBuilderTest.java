@@ -19,16 +19,16 @@ class ObjectBuilderTest {
     @Test
     void newObjectHasLocalsFirstAndShInfoAtFirstGlobal(@TempDir Path tmp) throws Exception {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
-        ObjectBuilder.Sec text = b.addSection(".text.f", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0,
+        ObjectBuilder.SectionHandle text = b.addSection(".text.f", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0,
                 Bytes.copyOf(new byte[] {(byte) 0xe8, 0, 0, 0, 0, (byte) 0xc3}));
-        ObjectBuilder.Sec data = b.addSection(".data.x", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 0, Bytes.copyOf(new byte[8]));
+        ObjectBuilder.SectionHandle data = b.addSection(".data.x", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 0, Bytes.copyOf(new byte[8]));
         // Added global first, locals after: the writer must still put locals first.
-        ObjectBuilder.Sym f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 6);
-        ObjectBuilder.Sym g = b.addSpecialSymbol("g", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+        ObjectBuilder.SymbolHandle f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 6);
+        ObjectBuilder.SymbolHandle g = b.addSpecialSymbol("g", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
         b.addSymbol("x", Elf.STB_LOCAL, Elf.STT_OBJECT, 0, data, 0, 8);
         b.addSpecialSymbol("t.c", Elf.STB_LOCAL, Elf.STT_FILE, 0, Elf.SHN_ABS, 0, 0);
-        b.addRelocations(text, ".rela.text.f", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(1, RelocationTypes.R_X86_64_PLT32, g, -4)));
-        b.addRelocations(data, ".rela.data.x", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, RelocationTypes.R_X86_64_64, f, 0)));
+        b.addRelocations(text, ".rela.text.f", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(1, RelocationTypes.R_X86_64_PLT32, g, -4)));
+        b.addRelocations(data, ".rela.data.x", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, RelocationTypes.R_X86_64_64, f, 0)));
 
         Path out = tmp.resolve("new.o");
         Files.write(out, b.toBytes());
@@ -58,27 +58,27 @@ class ObjectBuilderTest {
         // Keep only the first function's text and what it needs; everything it references becomes undefined.
         Symbol func = elf.symbols().stream().filter(s -> s.isFunction() && s.hasSection()).findFirst().orElseThrow();
         Section keep = elf.section(func.shndx());
-        ObjectBuilder.Copy copy = ObjectBuilder.copyOf(elf);
+        ObjectBuilder.EditableCopy copy = ObjectBuilder.copyOf(elf);
         ObjectBuilder b = copy.builder();
-        ObjectBuilder.Sec keepSec = copy.section(keep);
-        List<ObjectBuilder.Sec> drop = new ArrayList<>();
-        for (ObjectBuilder.Sec s : b.sections()) {
+        ObjectBuilder.SectionHandle keepSec = copy.section(keep);
+        List<ObjectBuilder.SectionHandle> drop = new ArrayList<>();
+        for (ObjectBuilder.SectionHandle s : b.sections()) {
             if (s.kind() == ObjectBuilder.Kind.DATA && s != keepSec) {
                 drop.add(s);
             }
         }
-        for (ObjectBuilder.Sym s : b.symbols()) {
+        for (ObjectBuilder.SymbolHandle s : b.symbols()) {
             if (s.section() != null && s.section() != keepSec) {
                 if (s.type() == Elf.STT_SECTION) {
                     // Relocations through a dropped section symbol are re-targeted to a named undefined symbol.
-                    ObjectBuilder.Sym named = b.addSpecialSymbol("ext" + s.section().name().replace('.', '_'), Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
-                    for (ObjectBuilder.Sec rs : b.sections()) {
+                    ObjectBuilder.SymbolHandle named = b.addSpecialSymbol("ext" + s.section().name().replace('.', '_'), Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+                    for (ObjectBuilder.SectionHandle rs : b.sections()) {
                         if (rs.kind() == ObjectBuilder.Kind.RELA) {
                             b.setRelocations(rs, rs.relocations().stream()
-                                    .map(r -> r.symbol() == s ? new ObjectBuilder.Rel(r.offset(), r.type(), named, r.addend()) : r).toList());
+                                    .map(r -> r.symbol() == s ? new ObjectBuilder.RelaEntry(r.offset(), r.type(), named, r.addend()) : r).toList());
                         }
                     }
-                    for (ObjectBuilder.Sec g : b.sections()) {
+                    for (ObjectBuilder.SectionHandle g : b.sections()) {
                         if (g.kind() == ObjectBuilder.Kind.GROUP && g.groupSignature() == s) {
                             b.setGroup(g, g.groupFlags(), named, g.groupMembers());
                         }
@@ -89,12 +89,12 @@ class ObjectBuilderTest {
                 }
             }
         }
-        for (ObjectBuilder.Sec s : drop) {
+        for (ObjectBuilder.SectionHandle s : drop) {
             if (!s.isRemoved()) {
                 b.removeSection(s);
             }
         }
-        for (ObjectBuilder.Sec g : b.sections()) {
+        for (ObjectBuilder.SectionHandle g : b.sections()) {
             if (g.kind() == ObjectBuilder.Kind.GROUP && g.groupMembers().isEmpty()) {
                 b.removeSection(g);
             }
@@ -122,9 +122,9 @@ class ObjectBuilderTest {
     @Test
     void dangerousEditsAreRefused() {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
-        ObjectBuilder.Sec text = b.addSection(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(new byte[4]));
-        ObjectBuilder.Sym f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 4);
-        b.addRelocations(text, ".rela.text", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, RelocationTypes.R_X86_64_32, f, 0)));
+        ObjectBuilder.SectionHandle text = b.addSection(".text", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(new byte[4]));
+        ObjectBuilder.SymbolHandle f = b.addSymbol("f", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, 4);
+        b.addRelocations(text, ".rela.text", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, RelocationTypes.R_X86_64_32, f, 0)));
         assertThrows(IllegalStateException.class, () -> b.removeSection(text), "still defines f");
         assertThrows(IllegalStateException.class, () -> b.removeSymbol(f), "still named by a relocation");
         assertThrows(IllegalArgumentException.class, () -> b.addSection(".symtab", Elf.SHT_SYMTAB, 0, 8, 24, Bytes.EMPTY));

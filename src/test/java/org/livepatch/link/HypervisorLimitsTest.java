@@ -45,12 +45,12 @@ class HypervisorLimitsTest {
         return limits.problems(ElfReader.read(Path.of("changed.livepatch"), bytes), "changed", bytes.length);
     }
 
-    private static ObjectBuilder.Sec sec(ObjectBuilder b, String name) {
+    private static ObjectBuilder.SectionHandle sec(ObjectBuilder b, String name) {
         return b.sections().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
     }
 
     private static void editFuncs(ObjectBuilder b, int offset, int value) {
-        ObjectBuilder.Sec f = sec(b, PayloadSections.FUNCS);
+        ObjectBuilder.SectionHandle f = sec(b, PayloadSections.FUNCS);
         byte[] d = f.data().toArray();
         d[offset] = (byte) value;
         b.setData(f, Bytes.copyOf(d));
@@ -126,10 +126,10 @@ class HypervisorLimitsTest {
         assertEquals(List.of(".rela.text.patch_me at 0x1: relocation type R_X86_64_32S is not handled (only NONE, 64, PC32, PLT32)",
                         ".rela.text.patch_me at 0x1: relocation against STN_UNDEF (\"Encountered STN_UNDEF\")"),
                 problemsAfter(b -> {
-                    ObjectBuilder.Sec rela = b.sections().stream().filter(s -> s.kind() == ObjectBuilder.Kind.RELA && s.relaTarget() == sec(b, ".text.patch_me")).findFirst().orElseThrow();
+                    ObjectBuilder.SectionHandle rela = b.sections().stream().filter(s -> s.kind() == ObjectBuilder.Kind.RELA && s.relaTarget() == sec(b, ".text.patch_me")).findFirst().orElseThrow();
                     var rels = new java.util.ArrayList<>(rela.relocations());
-                    rels.add(new ObjectBuilder.Rel(1, 11, rels.get(0).symbol(), 0));
-                    rels.add(new ObjectBuilder.Rel(1, 2, null, 0));
+                    rels.add(new ObjectBuilder.RelaEntry(1, 11, rels.get(0).symbol(), 0));
+                    rels.add(new ObjectBuilder.RelaEntry(1, 2, null, 0));
                     b.setRelocations(rela, rels);
                 }));
         assertEquals(List.of(".livepatch.hooks.load is 4 bytes, not a multiple of 8"),

@@ -86,7 +86,7 @@ class PrelinkerTest {
 
     /** Adds symbols to a copy of the linked payload: FILE then LOCAL undefined, or a global undefined. */
     private static ElfFile withExtraSymbols(String file, String... undefinedLocalsThenGlobals) throws Exception {
-        ObjectBuilder.Copy c = ObjectBuilder.copyOf(ElfReader.read(linked));
+        ObjectBuilder.EditableCopy c = ObjectBuilder.copyOf(ElfReader.read(linked));
         ObjectBuilder b = c.builder();
         if (file != null) {
             b.addSpecialSymbol(file, Elf.STB_LOCAL, Elf.STT_FILE, 0, Elf.SHN_ABS, 0, 0);

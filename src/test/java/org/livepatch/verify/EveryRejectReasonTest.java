@@ -87,7 +87,7 @@ class EveryRejectReasonTest {
         image[0x203] = (byte) 0xfa;
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         long flags = Elf.SHF_ALLOC | Elf.SHF_EXECINSTR;
-        ObjectBuilder.Sec text = withImage ? b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image))
+        ObjectBuilder.SectionHandle text = withImage ? b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image))
                 : b.addNoBits(".text", flags, 16, 0x400);
         b.setAddress(text, XEN_TEXT);
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(XEN_ID, 3));
@@ -110,14 +110,14 @@ class EveryRejectReasonTest {
     /** The parts of the payload an edit may change before it is written. */
     private static final class Parts {
         final ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
-        ObjectBuilder.Sec text;
-        ObjectBuilder.Sec textRela;
-        ObjectBuilder.Sec strings;
-        ObjectBuilder.Sec funcs;
-        ObjectBuilder.Sec funcsRela;
-        ObjectBuilder.Sym newFunc;
-        ObjectBuilder.Sym stringsSym;
-        ObjectBuilder.Sym printk;
+        ObjectBuilder.SectionHandle text;
+        ObjectBuilder.SectionHandle textRela;
+        ObjectBuilder.SectionHandle strings;
+        ObjectBuilder.SectionHandle funcs;
+        ObjectBuilder.SectionHandle funcsRela;
+        ObjectBuilder.SymbolHandle newFunc;
+        ObjectBuilder.SymbolHandle stringsSym;
+        ObjectBuilder.SymbolHandle printk;
         String target = "old_func";
         byte[] entry = new byte[F_SIZE];
 
@@ -126,7 +126,7 @@ class EveryRejectReasonTest {
             b.setData(funcs, Bytes.copyOf(e));
         }
 
-        ObjectBuilder.Sec section(String name, long flags, long align, byte[] data) {
+        ObjectBuilder.SectionHandle section(String name, long flags, long align, byte[] data) {
             return b.addSection(name, Elf.SHT_PROGBITS, flags, align, 0, Bytes.copyOf(data));
         }
     }
@@ -156,10 +156,10 @@ class EveryRejectReasonTest {
         p.stringsSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, p.strings, 0, 0);
         p.printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
         p.textRela = b.addRelocations(p.text, ".rela.text.new_func", Elf.SHF_INFO_LINK,
-                List.of(new ObjectBuilder.Rel(1, R_X86_64_PLT32, p.printk, -4)));
+                List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_PLT32, p.printk, -4)));
         p.funcsRela = b.addRelocations(p.funcs, ".rela.livepatch.funcs", Elf.SHF_INFO_LINK, List.of(
-                new ObjectBuilder.Rel(F_NAME, R_X86_64_64, p.stringsSym, 0),
-                new ObjectBuilder.Rel(F_NEW_ADDR, R_X86_64_64, p.newFunc, 0)));
+                new ObjectBuilder.RelaEntry(F_NAME, R_X86_64_64, p.stringsSym, 0),
+                new ObjectBuilder.RelaEntry(F_NEW_ADDR, R_X86_64_64, p.newFunc, 0)));
         edit.apply(p);
         return b.toBytes();
     }
@@ -171,9 +171,9 @@ class EveryRejectReasonTest {
     /** Points the entry's name at the string for {@code name} in .livepatch.strings. */
     private static void nameIs(Parts p, String name) {
         long at = p.strings.data().length() == 0 ? 0 : new String(p.strings.data().toArray(), StandardCharsets.ISO_8859_1).indexOf(name + "\0");
-        List<ObjectBuilder.Rel> rels = new ArrayList<>();
-        for (ObjectBuilder.Rel r : p.funcsRela.relocations()) {
-            rels.add(r.offset() == F_NAME ? new ObjectBuilder.Rel(F_NAME, r.type(), r.symbol(), at) : r);
+        List<ObjectBuilder.RelaEntry> rels = new ArrayList<>();
+        for (ObjectBuilder.RelaEntry r : p.funcsRela.relocations()) {
+            rels.add(r.offset() == F_NAME ? new ObjectBuilder.RelaEntry(F_NAME, r.type(), r.symbol(), at) : r);
         }
         p.b.setRelocations(p.funcsRela, rels);
     }
@@ -289,7 +289,7 @@ class EveryRejectReasonTest {
         refused(Arrays.copyOf(p, (2 << 20) + 1), "PAYLOAD_SIZE", 22);
         byte[] other = payload(b -> b.b.setData(b.b.sections().stream().filter(s -> s.name().equals(".note.gnu.build-id")).findFirst().orElseThrow(),
                 note(new byte[] {7, 7, 7, 7}, 3)));
-        refused(check(List.of(PayloadFile.of("same", p), PayloadFile.of("same", other)), new LoadCheck.Options(0, true, false, false)),
+        refused(check(List.of(PayloadFile.of("same", p), PayloadFile.of("same", other)), LoadCheck.Options.defaults().withUploadOnly(true)),
                 "DUPLICATE_NAME", 17);
     }
 
@@ -352,7 +352,7 @@ class EveryRejectReasonTest {
         // New per-CPU data (DEFINE_PER_CPU): Xen 4.17.5 loads it as plain data; we refuse it and say
         // the check is our own. Both section families of xen/include/xen/percpu.h.
         Rejection bss = refused(payload(b -> {
-            ObjectBuilder.Sec pc = b.b.addNoBits(".bss.percpu", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8);
+            ObjectBuilder.SectionHandle pc = b.b.addNoBits(".bss.percpu", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8);
             b.b.addSymbol("per_cpu__new_counter", Elf.STB_LOCAL, Elf.STT_OBJECT, 0, pc, 0, 8);
         }), "PER_CPU_DATA", 22);
         assertTrue(bss.reason().beyondXen());
@@ -368,7 +368,7 @@ class EveryRejectReasonTest {
         refused(raw(p, (f, bb) -> bb.putLong(shdr(f, ".livepatch.strings") + SH_ADDRALIGN, 1L << 31)), "PAYLOAD_TOO_LARGE", 12);
         // Placed one page below the end of the vmap area, two pages do not fit.
         long lastPage = 0xffff82d040000000L + (1L << 30) - 0x1000;
-        refused(check(List.of(PayloadFile.of("p", p)), new LoadCheck.Options(lastPage, false, false, false)), "PAYLOAD_TOO_LARGE", 12);
+        refused(check(List.of(PayloadFile.of("p", p)), LoadCheck.Options.defaults().withBase(lastPage)), "PAYLOAD_TOO_LARGE", 12);
     }
 
     // G. relocations
@@ -382,23 +382,23 @@ class EveryRejectReasonTest {
         Rejection t = refused(raw(p, (f, bb) -> bb.putInt(shdr(f, ".rela.text.new_func") + SH_INFO, 0)), "RELOCATION_TARGET_INVALID", 22);
         assertTrue(t.reason().beyondXen());
         refused(raw(p, (f, bb) -> bb.putInt(shdr(f, ".rela.text.new_func") + SH_TYPE, SHT_REL)), "REL_UNSUPPORTED", 95);
-        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_PLT32, null, -4)))), "RELOCATION_STN_UNDEF", 95);
+        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_PLT32, null, -4)))), "RELOCATION_STN_UNDEF", 95);
         refused(raw(p, (f, bb) -> {
             int rela = (int) bb.getLong(shdr(f, ".rela.text.new_func") + SH_OFFSET);
             bb.putInt(rela + 8 + 4, 9999); // r_info's symbol index
         }), "RELOCATION_SYMBOL_OUT_OF_RANGE", 22);
         refused(payload(b -> {
-            ObjectBuilder.Sec comment = b.b.addSection(".comment", Elf.SHT_PROGBITS, 0, 1, 1, Bytes.ofString("GCC: x\0"));
-            ObjectBuilder.Sym s = b.b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, comment, 0, 0);
-            b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_PC32, s, -4)));
+            ObjectBuilder.SectionHandle comment = b.b.addSection(".comment", Elf.SHT_PROGBITS, 0, 1, 1, Bytes.ofString("GCC: x\0"));
+            ObjectBuilder.SymbolHandle s = b.b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, comment, 0, 0);
+            b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_PC32, s, -4)));
         }), "RELOCATION_AGAINST_IGNORED_SYMBOL", 22);
-        Rejection type = refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(1, R_X86_64_32S, b.printk, 0)))),
+        Rejection type = refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(1, R_X86_64_32S, b.printk, 0)))),
                 "RELOCATION_TYPE_UNSUPPORTED", 95);
         assertTrue(type.detail().contains("R_X86_64_32S"), type.detail());
-        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.Rel(6, R_X86_64_PLT32, b.printk, -4)))),
+        refused(payload(b -> b.b.setRelocations(b.textRela, List.of(new ObjectBuilder.RelaEntry(6, R_X86_64_PLT32, b.printk, -4)))),
                 "RELOCATION_OFFSET_OUT_OF_SECTION", 22);
         // printk is 2^47 bytes away from a payload placed there: no 32-bit displacement reaches it.
-        refused(check(List.of(PayloadFile.of("p", p)), new LoadCheck.Options(0xffff800000000000L, false, false, false)), "RELOCATION_OVERFLOW", 75);
+        refused(check(List.of(PayloadFile.of("p", p)), LoadCheck.Options.defaults().withBase(0xffff800000000000L)), "RELOCATION_OVERFLOW", 75);
     }
 
     // H, I. mandatory and patching sections
@@ -452,16 +452,16 @@ class EveryRejectReasonTest {
             byte[] two = Arrays.copyOf(b.entry, 2 * F_SIZE);
             System.arraycopy(b.entry, 0, two, F_SIZE, F_SIZE);
             b.funcsEntry(two);
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(b.funcsRela.relocations());
-            for (ObjectBuilder.Rel r : b.funcsRela.relocations()) {
-                rels.add(new ObjectBuilder.Rel(r.offset() + F_SIZE, r.type(), r.symbol(), r.addend()));
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(b.funcsRela.relocations());
+            for (ObjectBuilder.RelaEntry r : b.funcsRela.relocations()) {
+                rels.add(new ObjectBuilder.RelaEntry(r.offset() + F_SIZE, r.type(), r.symbol(), r.addend()));
             }
             b.b.setRelocations(b.funcsRela, rels);
         }), "PATCHED_TWICE", 17);
     }
 
     private static void refusedAt(long base, byte[] payload, String reason, int errno) {
-        refused(check(List.of(PayloadFile.of("p", payload)), new LoadCheck.Options(base, false, false, false)), reason, errno);
+        refused(check(List.of(PayloadFile.of("p", payload)), LoadCheck.Options.defaults().withBase(base)), reason, errno);
     }
 
     // K, L, M, N. hooks, build-ids, special sections, symbol table
@@ -473,7 +473,7 @@ class EveryRejectReasonTest {
         refused(payload(b -> b.b.setData(b.b.sections().stream().filter(s -> s.name().equals(".note.gnu.build-id")).findFirst().orElseThrow(),
                 note(OWN_ID, 1))), "BUILD_ID_NOTE_INVALID", 22);
         byte[] p = good();
-        refused(check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), new LoadCheck.Options(0, true, false, false)), "ALREADY_LOADED", 17);
+        refused(check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), LoadCheck.Options.defaults().withUploadOnly(true)), "ALREADY_LOADED", 17);
         refused(payload(b -> b.b.setData(b.b.sections().stream().filter(s -> s.name().equals(".livepatch.xen_depends")).findFirst().orElseThrow(),
                 note(OWN_ID, 3))), "XEN_BUILD_ID_MISMATCH", 22);
         refused(payload(b -> b.section(".bug_frames.0", Elf.SHF_ALLOC, 4, new byte[12])), "BUG_FRAMES_SIZE", 22);
@@ -518,10 +518,10 @@ class EveryRejectReasonTest {
         }))), LoadCheck.Options.defaults());
         assertTrue(ok.accepted(), "the right expectation passes: " + ok.firstRejection());
         byte[] hooked = payload(b -> {
-            ObjectBuilder.Sec h = b.section(".livepatch.hooks.preapply", Elf.SHF_ALLOC, 8, new byte[8]);
-            b.b.addRelocations(h, ".rela.livepatch.hooks.preapply", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(0, R_X86_64_64, b.newFunc, 0)));
+            ObjectBuilder.SectionHandle h = b.section(".livepatch.hooks.preapply", Elf.SHF_ALLOC, 8, new byte[8]);
+            b.b.addRelocations(h, ".rela.livepatch.hooks.preapply", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(0, R_X86_64_64, b.newFunc, 0)));
         });
-        refused(check(List.of(PayloadFile.of("p", hooked)), new LoadCheck.Options(0, false, false, true)), "REPLACE_WITH_VETOING_HOOKS", 95);
+        refused(check(List.of(PayloadFile.of("p", hooked)), LoadCheck.Options.defaults().withReplaceLast(true)), "REPLACE_WITH_VETOING_HOOKS", 95);
     }
 
     @Test

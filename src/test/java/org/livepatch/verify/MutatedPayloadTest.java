@@ -40,11 +40,11 @@ class MutatedPayloadTest {
         return b.toBytes();
     }
 
-    private static ObjectBuilder.Sec sec(ObjectBuilder b, String name) {
+    private static ObjectBuilder.SectionHandle sec(ObjectBuilder b, String name) {
         return b.sections().stream().filter(s -> s.name().equals(name) && !s.isRemoved()).findFirst().orElseThrow(() -> new AssertionError("no section " + name));
     }
 
-    private static ObjectBuilder.Sym sym(ObjectBuilder b, String name) {
+    private static ObjectBuilder.SymbolHandle sym(ObjectBuilder b, String name) {
         return b.symbols().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no symbol " + name));
     }
 
@@ -102,7 +102,7 @@ class MutatedPayloadTest {
         });
         Rejection r = refused(p, RejectReason.DEPENDS_MISMATCH, 22);
         assertEquals(RejectReason.Stage.APPLY, r.reason().stage());
-        assertTrue(check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0, false, true, false)).accepted(), "--nodeps skips it");
+        assertTrue(check(List.of(PayloadFile.of(HELLO, p)), LoadCheck.Options.defaults().withNodeps(true)).accepted(), "--nodeps skips it");
     }
 
     @Test
@@ -118,10 +118,10 @@ class MutatedPayloadTest {
     @Test
     void unsupportedRelocationType() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.text.xen_hello_world");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            ObjectBuilder.Rel r0 = rels.get(0);
-            rels.set(0, new ObjectBuilder.Rel(r0.offset(), RelocationTypes.R_X86_64_32S, r0.symbol(), r0.addend()));
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            ObjectBuilder.RelaEntry r0 = rels.get(0);
+            rels.set(0, new ObjectBuilder.RelaEntry(r0.offset(), RelocationTypes.R_X86_64_32S, r0.symbol(), r0.addend()));
             b.setRelocations(rela, rels);
         });
         Rejection r = refused(p, RejectReason.RELOCATION_TYPE_UNSUPPORTED, 95);
@@ -131,9 +131,9 @@ class MutatedPayloadTest {
     @Test
     void relocationWithoutSymbol() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.text.xen_hello_world");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            rels.set(0, new ObjectBuilder.Rel(rels.get(0).offset(), RelocationTypes.R_X86_64_PC32, null, 0));
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            rels.set(0, new ObjectBuilder.RelaEntry(rels.get(0).offset(), RelocationTypes.R_X86_64_PC32, null, 0));
             b.setRelocations(rela, rels);
         });
         refused(p, RejectReason.RELOCATION_STN_UNDEF, 95);
@@ -142,10 +142,10 @@ class MutatedPayloadTest {
     @Test
     void relocationPastItsSection() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.text.xen_hello_world");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            ObjectBuilder.Rel r0 = rels.get(0);
-            rels.set(0, new ObjectBuilder.Rel(0x38, r0.type(), r0.symbol(), r0.addend()));
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.text.xen_hello_world");
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            ObjectBuilder.RelaEntry r0 = rels.get(0);
+            rels.set(0, new ObjectBuilder.RelaEntry(0x38, r0.type(), r0.symbol(), r0.addend()));
             b.setRelocations(rela, rels);
         });
         refused(p, RejectReason.RELOCATION_OFFSET_OUT_OF_SECTION, 22);
@@ -154,7 +154,7 @@ class MutatedPayloadTest {
     @Test
     void pc32OutOfRangeOfAFarPlacement() throws Exception {
         byte[] p = Files.readAllBytes(InTreePayloads.payload(HELLO));
-        LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0xffff800000000000L, false, false, false));
+        LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), LoadCheck.Options.defaults().withBase(0xffff800000000000L));
         assertEquals(RejectReason.RELOCATION_OVERFLOW, r.firstRejection().reason());
         assertEquals(75, r.firstRejection().errno().value());
     }
@@ -200,16 +200,16 @@ class MutatedPayloadTest {
         String target = endbrFunction();
         for (int oldSize : new int[] {8, 9}) {
             byte[] p = mutate(b -> {
-                ObjectBuilder.Sym t = b.addSpecialSymbol(target, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
-                ObjectBuilder.Sec rela = sec(b, ".rela.livepatch.funcs");
-                List<ObjectBuilder.Rel> rels = new ArrayList<>();
-                for (ObjectBuilder.Rel r : rela.relocations()) {
-                    rels.add(r.offset() == 16 ? new ObjectBuilder.Rel(16, r.type(), t, 0) : r);
+                ObjectBuilder.SymbolHandle t = b.addSpecialSymbol(target, Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+                ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
+                List<ObjectBuilder.RelaEntry> rels = new ArrayList<>();
+                for (ObjectBuilder.RelaEntry r : rela.relocations()) {
+                    rels.add(r.offset() == 16 ? new ObjectBuilder.RelaEntry(16, r.type(), t, 0) : r);
                 }
                 b.setRelocations(rela, rels);
                 setFuncsByte(b, 28, oldSize);
             });
-            LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), new LoadCheck.Options(0, true, false, false));
+            LoadCheck.Report r = check(List.of(PayloadFile.of(HELLO, p)), LoadCheck.Options.defaults().withUploadOnly(true));
             if (oldSize == 8) {
                 assertEquals(RejectReason.OLD_FUNCTION_TOO_SMALL, r.firstRejection().reason(), String.valueOf(r.firstRejection()));
                 assertTrue(r.firstRejection().detail().contains("ENDBR64"), r.firstRejection().detail());
@@ -255,10 +255,10 @@ class MutatedPayloadTest {
             byte[] two = Arrays.copyOf(one, one.length * 2);
             System.arraycopy(one, 0, two, one.length, one.length);
             b.setData(sec(b, ".livepatch.funcs"), Bytes.copyOf(two));
-            ObjectBuilder.Sec rela = sec(b, ".rela.livepatch.funcs");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            for (ObjectBuilder.Rel r : rela.relocations()) {
-                rels.add(new ObjectBuilder.Rel(r.offset() + one.length, r.type(), r.symbol(), r.addend()));
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.livepatch.funcs");
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            for (ObjectBuilder.RelaEntry r : rela.relocations()) {
+                rels.add(new ObjectBuilder.RelaEntry(r.offset() + one.length, r.type(), r.symbol(), r.addend()));
             }
             b.setRelocations(rela, rels);
         });
@@ -270,7 +270,7 @@ class MutatedPayloadTest {
     @Test
     void functionPatchedUnderneathAnotherPayloadWithNodeps() throws Exception {
         // replace_world patches xen_extra_version too but was built on the hypervisor, not on hello.
-        LoadCheck.Report r = check(List.of(InTreePayloads.file(HELLO), InTreePayloads.file("xen_replace_world")), new LoadCheck.Options(0, false, true, false));
+        LoadCheck.Report r = check(List.of(InTreePayloads.file(HELLO), InTreePayloads.file("xen_replace_world")), LoadCheck.Options.defaults().withNodeps(true));
         assertEquals(RejectReason.PATCHED_TWICE, r.firstRejection().reason());
         assertEquals("xen_replace_world", r.firstRejection().payload());
     }
@@ -278,10 +278,10 @@ class MutatedPayloadTest {
     @Test
     void samePayloadTwiceUnderAnotherName() throws Exception {
         byte[] p = Files.readAllBytes(InTreePayloads.payload(HELLO));
-        LoadCheck.Report r = check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), new LoadCheck.Options(0, true, false, false));
+        LoadCheck.Report r = check(List.of(PayloadFile.of("a", p), PayloadFile.of("b", p)), LoadCheck.Options.defaults().withUploadOnly(true));
         assertEquals(RejectReason.ALREADY_LOADED, r.firstRejection().reason());
         assertEquals(17, r.firstRejection().errno().value());
-        LoadCheck.Report sameName = check(List.of(PayloadFile.of("a", p), PayloadFile.of("a", p)), new LoadCheck.Options(0, true, false, false));
+        LoadCheck.Report sameName = check(List.of(PayloadFile.of("a", p), PayloadFile.of("a", p)), LoadCheck.Options.defaults().withUploadOnly(true));
         assertEquals(RejectReason.DUPLICATE_NAME, sameName.firstRejection().reason());
     }
 
@@ -315,10 +315,10 @@ class MutatedPayloadTest {
     @Test
     void alternativeOutsideText() throws Exception {
         byte[] p = mutate(b -> {
-            ObjectBuilder.Sec rela = sec(b, ".rela.altinstructions");
-            List<ObjectBuilder.Rel> rels = new ArrayList<>(rela.relocations());
-            ObjectBuilder.Rel r0 = rels.get(0);
-            rels.set(0, new ObjectBuilder.Rel(r0.offset(), r0.type(), r0.symbol(), 0x100000));
+            ObjectBuilder.SectionHandle rela = sec(b, ".rela.altinstructions");
+            List<ObjectBuilder.RelaEntry> rels = new ArrayList<>(rela.relocations());
+            ObjectBuilder.RelaEntry r0 = rels.get(0);
+            rels.set(0, new ObjectBuilder.RelaEntry(r0.offset(), r0.type(), r0.symbol(), 0x100000));
             b.setRelocations(rela, rels);
         });
         refused(p, RejectReason.ALTERNATIVES_INVALID, 22);

@@ -53,7 +53,7 @@ class SyntheticPayloadTest {
     private static XenSymbolTable xenSyms(Bytes buildId, Map<String, Long> functions, byte[] image) {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         long flags = Elf.SHF_ALLOC | Elf.SHF_EXECINSTR;
-        ObjectBuilder.Sec text = image == null ? b.addNoBits(".text", flags, 16, 0x400)
+        ObjectBuilder.SectionHandle text = image == null ? b.addNoBits(".text", flags, 16, 0x400)
                 : b.addSection(".text", Elf.SHT_PROGBITS, flags, 16, 0, Bytes.copyOf(image));
         b.setAddress(text, XEN_TEXT);
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(buildId));
@@ -82,20 +82,20 @@ class SyntheticPayloadTest {
     static byte[] payload(String target, long oldSize, int version) {
         ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         byte[] code = {(byte) 0xe8, 0, 0, 0, 0, (byte) 0xc3, (byte) 0x90, (byte) 0x90};
-        ObjectBuilder.Sec text = b.addSection(".text.new_func", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(code));
-        ObjectBuilder.Sec strings = b.addSection(".livepatch.strings", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.ofString(target + "\0"));
+        ObjectBuilder.SectionHandle text = b.addSection(".text.new_func", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 16, 0, Bytes.copyOf(code));
+        ObjectBuilder.SectionHandle strings = b.addSection(".livepatch.strings", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 1, Bytes.ofString(target + "\0"));
         byte[] entry = new LivepatchFunc(0, 0, 0, code.length, oldSize, version, new byte[0]).encode(FuncLayout.V2);
-        ObjectBuilder.Sec funcs = b.addSection(".livepatch.funcs", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, FuncLayout.V2.size(), Bytes.copyOf(entry));
+        ObjectBuilder.SectionHandle funcs = b.addSection(".livepatch.funcs", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 8, FuncLayout.V2.size(), Bytes.copyOf(entry));
         b.addSection(".note.gnu.build-id", Elf.SHT_NOTE, Elf.SHF_ALLOC, 4, 0, note(OWN_ID));
         b.addSection(".livepatch.depends", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, note(XEN_ID));
         b.addSection(".livepatch.xen_depends", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, note(XEN_ID));
-        ObjectBuilder.Sym fn = b.addSymbol("new_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, code.length);
-        ObjectBuilder.Sym str = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, strings, 0, 0);
-        ObjectBuilder.Sym printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
-        b.addRelocations(text, ".rela.text.new_func", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.Rel(1, RelocationTypes.R_X86_64_PLT32, printk, -4)));
+        ObjectBuilder.SymbolHandle fn = b.addSymbol("new_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, 0, code.length);
+        ObjectBuilder.SymbolHandle str = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, strings, 0, 0);
+        ObjectBuilder.SymbolHandle printk = b.addSpecialSymbol("printk", Elf.STB_GLOBAL, Elf.STT_NOTYPE, 0, Elf.SHN_UNDEF, 0, 0);
+        b.addRelocations(text, ".rela.text.new_func", Elf.SHF_INFO_LINK, List.of(new ObjectBuilder.RelaEntry(1, RelocationTypes.R_X86_64_PLT32, printk, -4)));
         b.addRelocations(funcs, ".rela.livepatch.funcs", Elf.SHF_INFO_LINK, List.of(
-                new ObjectBuilder.Rel(FuncLayout.NAME, RelocationTypes.R_X86_64_64, str, 0),
-                new ObjectBuilder.Rel(FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0)));
+                new ObjectBuilder.RelaEntry(FuncLayout.NAME, RelocationTypes.R_X86_64_64, str, 0),
+                new ObjectBuilder.RelaEntry(FuncLayout.NEW_ADDR, RelocationTypes.R_X86_64_64, fn, 0)));
         return b.toBytes();
     }
 
@@ -137,7 +137,7 @@ class SyntheticPayloadTest {
         assertTrue(missing.message().contains("no_such_func"), missing.message());
         // A different hypervisor build-id.
         LoadCheck.Report other = LoadCheck.check(xenSyms(Bytes.copyOf(new byte[20]), Map.of("old_func", OLD, "printk", XEN_TEXT), null),
-                List.of(PayloadFile.of("synthetic", payload("old_func", 16, 2))), new LoadCheck.Options(0, true, false, false));
+                List.of(PayloadFile.of("synthetic", payload("old_func", 16, 2))), LoadCheck.Options.defaults().withUploadOnly(true));
         assertEquals(RejectReason.OLD_ADDRESS_UNMAPPED, other.firstRejection().reason(), "no image to probe for ENDBR64");
     }
 

@@ -78,7 +78,7 @@ class XenPayloadsTest {
 
         // Uploading alone is fine for all three but the one without xen_depends.
         for (String n : List.of("xen_bye_world", "xen_expectations_fail")) {
-            LoadCheck.Report r = LoadCheck.check(InTreePayloads.xen(), List.of(InTreePayloads.file(n)), new LoadCheck.Options(0, true, false, false));
+            LoadCheck.Report r = LoadCheck.check(InTreePayloads.xen(), List.of(InTreePayloads.file(n)), LoadCheck.Options.defaults().withUploadOnly(true));
             assertTrue(r.accepted(), n + ": " + r.firstRejection());
         }
     }
@@ -96,7 +96,7 @@ class XenPayloadsTest {
         assertNotNull(ok.outcomes().get(0).payload().funcs().get(0).expectation());
         // Once hello has written its jump into xen_extra_version, the expected bytes are gone.
         LoadCheck.Report stacked = LoadCheck.check(InTreePayloads.xen(), List.of(InTreePayloads.file("xen_hello_world"), InTreePayloads.file("xen_expectations")),
-                new LoadCheck.Options(0, false, true, false));
+                LoadCheck.Options.defaults().withNodeps(true));
         assertEquals(RejectReason.EXPECTATION_FAILED, stacked.firstRejection().reason());
     }
 
@@ -117,7 +117,7 @@ class XenPayloadsTest {
     @Test
     void replaceRevertsTheWholeStack() throws Exception {
         LoadCheck.Report r = LoadCheck.check(InTreePayloads.xen(), List.of(InTreePayloads.file("xen_hello_world"), InTreePayloads.file("xen_bye_world"),
-                InTreePayloads.file("xen_replace_world")), new LoadCheck.Options(0, false, false, true));
+                InTreePayloads.file("xen_replace_world")), LoadCheck.Options.defaults().withReplaceLast(true));
         assertTrue(r.accepted(), String.valueOf(r.firstRejection()));
         assertEquals(List.of("xen_bye_world", "xen_hello_world"), r.outcomes().get(2).reverted());
         PatchFunction f = r.outcomes().get(2).payload().funcs().get(0);
@@ -125,7 +125,7 @@ class XenPayloadsTest {
 
         // Replace over an applied payload with vetoing hooks is refused.
         LoadCheck.Report hooks = LoadCheck.check(InTreePayloads.xen(), List.of(InTreePayloads.file("xen_prepost_hooks"), InTreePayloads.file("xen_replace_world")),
-                new LoadCheck.Options(0, false, false, true));
+                LoadCheck.Options.defaults().withReplaceLast(true));
         assertEquals(RejectReason.REPLACE_WITH_VETOING_HOOKS, hooks.firstRejection().reason());
         assertEquals(95, hooks.firstRejection().errno().value());
     }

@@ -15,7 +15,7 @@ import org.livepatch.elf.Symbol;
  * @param end   one past the last byte
  * @param wholeSection true when the unit spans its section, so copying the section copies it
  */
-record Unit(Section section, long start, long end, Symbol symbol, String file, boolean wholeSection) {
+record SectionSlice(Section section, long start, long end, Symbol symbol, String file, boolean wholeSection) {
 
     boolean isFunction() {
         return symbol != null && symbol.isFunction();

@@ -26,7 +26,7 @@ import org.livepatch.testsupport.XenTree;
  * stac; svm/entry.o has a replacement jumping to its own end.
  */
 @Tag("xen")
-class XenAuxPiecesTest {
+class XenOutOfLineCodePiecesTest {
 
     @Test
     void everyReplacementOfTheRealTreeLiesInOnePiece() throws Exception {
@@ -36,20 +36,20 @@ class XenAuxPiecesTest {
         for (Path o : XenTree.compiledObjects()) {
             ObjectIndex idx = new ObjectIndex(ElfReader.read(o));
             DiffSide side = new DiffSide(idx);
-            Map<AuxPieces.Piece, Set<String>> owners = new HashMap<>();
+            Map<OutOfLineCodePieces.Piece, Set<String>> owners = new HashMap<>();
             for (SpecialTable t : side.tables) {
                 if (t.profile.auxSection() == null) {
                     continue;
                 }
                 for (SpecialTable.Entry e : t.entries) {
                     for (Relocation r : e.relocations()) {
-                        if (r != e.anchor() && t.target(idx, e, r) instanceof Target.SectionTarget st
+                        if (r != e.anchor() && t.target(idx, e, r) instanceof RelocationTarget.SectionTarget st
                                 && st.section().name().equals(t.profile.auxSection())) {
                             assertNull(side.pieces.wholeBecause(st.section()), o + " " + st.section().name());
-                            AuxPieces.Piece p = side.pieces.pieceAt(st.section(), st.offset());
+                            OutOfLineCodePieces.Piece p = side.pieces.pieceAt(st.section(), st.offset());
                             int len = Math.max(0, t.replacementLength(e));
                             entries++;
-                            Unit owner = t.owner(idx, e);
+                            SectionSlice owner = t.owner(idx, e);
                             if (p != null && len > 0 && owner != null) {
                                 owners.computeIfAbsent(p, k -> new TreeSet<>()).add(owner.describe());
                             }

@@ -43,7 +43,7 @@ import org.livepatch.elf.Section;
  * Pieces are then disjoint, so each byte of the section has one place in the payload. An
  * empty range outside every piece is an empty piece of its own (its entry copies nothing).
  */
-final class AuxPieces {
+final class OutOfLineCodePieces {
     record Piece(Section section, long start, long end) {
         boolean covers(long offset) {
             return offset >= start && offset <= end;
@@ -65,10 +65,10 @@ final class AuxPieces {
     /** Per section index: why the section is one piece, when it had to be. */
     private final Map<Integer, String> wholeBecause = new HashMap<>();
 
-    private AuxPieces() {}
+    private OutOfLineCodePieces() {}
 
-    static AuxPieces of(ObjectIndex idx, List<SpecialTable> tables) {
-        AuxPieces p = new AuxPieces();
+    static OutOfLineCodePieces of(ObjectIndex idx, List<SpecialTable> tables) {
+        OutOfLineCodePieces p = new OutOfLineCodePieces();
         Map<Integer, List<long[]>> ranges = new HashMap<>();
         Map<Integer, TreeSet<Long>> fixupStarts = new HashMap<>();
         Map<Integer, Section> sections = new HashMap<>();
@@ -82,8 +82,8 @@ final class AuxPieces {
                     if (r == e.anchor()) {
                         continue;
                     }
-                    Target target = t.target(idx, e, r);
-                    if (!(target instanceof Target.SectionTarget st) || !st.section().name().equals(t.profile.auxSection())) {
+                    RelocationTarget target = t.target(idx, e, r);
+                    if (!(target instanceof RelocationTarget.SectionTarget st) || !st.section().name().equals(t.profile.auxSection())) {
                         continue;
                     }
                     int key = st.section().index();
