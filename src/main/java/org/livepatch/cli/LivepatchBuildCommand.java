@@ -92,8 +92,8 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
 
     /**
      * Runs the build; after SIGINT or SIGTERM (see {@link Interrupts}) whatever the unwinding
-     * threw, and even a run that completed meanwhile, ends in exit 28 and one line that says
-     * whether the payload was published.
+     * threw, and even a run that completed meanwhile, ends in {@link ExitCode#INTERRUPTED} and one
+     * line that says whether the payload was published.
      */
     @Override
     public Integer call() throws Exception {
