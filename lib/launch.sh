@@ -4,6 +4,8 @@
 # first), so a fresh machine whose default java is 17 still finds Temurin 25 by itself.
 
 LPB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=exit-codes.sh
+source "$LPB_ROOT/lib/exit-codes.sh"
 LPB_JAR="${LPB_JAR:-$LPB_ROOT/target/livepatch-build.jar}"
 
 lpb_java_major() {
@@ -74,7 +76,7 @@ lpb_build_jar() {
                 mvn -q -B -f "$LPB_ROOT/pom.xml" -DskipTests package >"$log" 2>&1; then
                 echo "$(basename "$0"): building the jar failed; the last lines of $log:" >&2
                 tail -n 20 "$log" >&2
-                exit 1
+                exit "$LPB_EXIT_INTERNAL"
             fi
         fi
     ) 9>"$LPB_ROOT/target/.launcher.lock"
@@ -109,10 +111,10 @@ lpb_run() {
         java=$LPB_JAVA
     else
         echo "$(basename "$0"): no JDK >= 21 found (looked at \$JAVA_HOME, java on PATH, /usr/lib/jvm/*); install one, e.g. apt-get install openjdk-21-jdk-headless" >&2
-        exit 69
+        exit "$LPB_EXIT_UNAVAILABLE"
     fi
     if lpb_jar_is_stale; then
-        lpb_build_jar "$java" || exit 70
+        lpb_build_jar "$java" || exit "$LPB_EXIT_INTERNAL"
     fi
     local cds
     cds=$(lpb_cds_opts "$java")

@@ -1,40 +1,42 @@
 package org.livepatch.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
-import org.livepatch.elf.ElfFormatException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 
 /**
- * The one place where exceptions become exit codes and one-line messages. Every launcher's
- * {@code main} goes through {@link #run}; no user error ever shows a stack trace (set
- * {@code LIVEPATCH_TRACE=1} to see one when debugging the tool itself).
+ * The one place where exceptions become exit codes (through {@link ExitMapper}) and one-line
+ * messages. Every launcher's {@code main} goes through {@link #run}; no user error ever shows a
+ * stack trace (set {@code LIVEPATCH_TRACE=1} to see one when debugging the tool itself).
  */
 public final class CommandRunner {
     private CommandRunner() {}
 
-    /** A user-level failure with its own exit code and message, thrown by command classes. */
+    /**
+     * A failure the command itself finds (a malformed option value, an interrupt), with its exit
+     * code and one-line message. Failures the domain reports travel as its own exceptions, which
+     * {@link ExitMapper} maps; nothing catches those just to pick a number.
+     */
     public static final class UserError extends RuntimeException {
-        private final int exitCode;
+        private final ExitCode exitCode;
 
-        public UserError(int exitCode, String message) {
+        public UserError(ExitCode exitCode, String message) {
             super(message);
             this.exitCode = exitCode;
         }
 
-        public int exitCode() {
+        public ExitCode exitCode() {
             return exitCode;
         }
     }
 
-    public static final int EXIT_USAGE = 64;
-    public static final int EXIT_BAD_INPUT = 65;
-    public static final int EXIT_IO = 74;
-    public static final int EXIT_INTERNAL = 70;
-    /** 128 + SIGINT, as shells report a command stopped by Ctrl-C. */
-    public static final int EXIT_INTERRUPTED = 130;
+    /** A command whose {@code --help} lists its exit codes, each with its own words. */
+    public interface ListsExitCodes {
+        Map<ExitCode, String> exitCodes();
+    }
 
     public static int run(Object command, String... args) {
         return runWith(new CommandLine(command), null, null, args);
@@ -53,56 +55,36 @@ public final class CommandRunner {
         if (errStream != null) {
             cl.setErr(errStream);
         }
+        if (cl.getCommand() instanceof ListsExitCodes l) {
+            Map<String, String> list = new LinkedHashMap<>();
+            l.exitCodes().forEach((code, words) -> list.put(Integer.toString(code.number()), words));
+            cl.getCommandSpec().usageMessage().exitCodeList(list);
+        }
         cl.setExecutionExceptionHandler(CommandRunner::handle);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println(ex.getCommandLine().getCommandName() + ": " + ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandName() + " --help' for more information.");
-            return EXIT_USAGE;
+            return ExitCode.USAGE.number();
         });
         return cl.execute(args);
     }
 
     private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
-        String name = cl.getCommandName();
-        int code;
-        String msg;
-        switch (ex) {
-            case UserError u -> {
-                code = u.exitCode();
-                msg = u.getMessage();
-            }
-            case ElfFormatException e -> {
-                code = EXIT_BAD_INPUT;
-                msg = e.getMessage();
-            }
-            case NoSuchFileException e -> {
-                code = EXIT_IO;
-                msg = e.getFile() + ": no such file";
-            }
-            case AccessDeniedException e -> {
-                code = EXIT_IO;
-                msg = e.getFile() + ": permission denied";
-            }
-            case InterruptedException e -> {
-                code = EXIT_INTERRUPTED;
-                msg = "interrupted; nothing was published";
-            }
-            case IOException e -> {
-                code = EXIT_IO;
-                msg = e.getMessage() == null ? e.toString() : e.getMessage();
-            }
-            default -> {
-                code = EXIT_INTERNAL;
-                msg = "internal error: " + ex;
-            }
-        }
-        err.println(name + ": " + msg);
-        if (code == EXIT_INTERNAL || System.getenv("LIVEPATCH_TRACE") != null) {
+        ExitCode code = ExitMapper.of(ex);
+        String msg = switch (ex) {
+            case NoSuchFileException e -> e.getFile() + ": no such file";
+            case AccessDeniedException e -> e.getFile() + ": permission denied";
+            case InterruptedException e -> "interrupted; nothing was published";
+            default -> code == ExitCode.INTERNAL ? "internal error: " + ex
+                    : ex.getMessage() == null ? ex.toString() : ex.getMessage();
+        };
+        err.println(cl.getCommandName() + ": " + msg);
+        if (code == ExitCode.INTERNAL || System.getenv("LIVEPATCH_TRACE") != null) {
             ex.printStackTrace(err);
         }
         err.flush();
-        return code;
+        return code.number();
     }
 }

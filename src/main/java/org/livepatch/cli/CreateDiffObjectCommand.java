@@ -6,16 +6,16 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.livepatch.diff.DiffEngine;
-import org.livepatch.diff.DiffInputException;
 import org.livepatch.diff.DiffOptions;
 import org.livepatch.diff.DiffReportJson;
 import org.livepatch.diff.DiffResult;
 import org.livepatch.diff.Refusal;
 import org.livepatch.diff.ReportEntry;
 import org.livepatch.elf.ElfFile;
-import org.livepatch.elf.ElfFormatException;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.xen.XenSymbolTable;
@@ -27,15 +27,14 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code create-diff-object}: the payload object for the difference between two builds of one
- * object. Exit codes as upstream: 0 output written, 3 no functional change, 2 a difference that
- * cannot be patched safely, 1 any other error (bad input).
+ * object. Its outcomes exit as upstream's (0 output written, 3 no functional change, 2 a
+ * difference that cannot be patched safely); its errors as every launcher's (64 usage, 65 bad
+ * input, 74 a file that cannot be read): see {@link ExitCode}.
  */
 @Command(name = "create-diff-object", mixinStandardHelpOptions = true, version = "create-diff-object 0.1",
         description = "Write the live-patch object for the difference between ORIG.o and PATCHED.o.",
-        exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:changes found, OUTPUT.o written", "1:error (bad input)", "2:a difference that cannot be patched safely",
-                "3:no functional change, nothing written"})
-public final class CreateDiffObjectCommand implements Callable<Integer> {
+        exitCodeListHeading = "Exit codes:%n")
+public final class CreateDiffObjectCommand implements Callable<Integer>, CommandRunner.ListsExitCodes {
     @Parameters(index = "0", paramLabel = "ORIG.o", description = "the object built from the original source")
     Path orig;
 
@@ -64,6 +63,18 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Override
+    public Map<ExitCode, String> exitCodes() {
+        Map<ExitCode, String> m = new LinkedHashMap<>();
+        m.put(ExitCode.OK, "changes found, OUTPUT.o written");
+        m.put(ExitCode.DIFF_REFUSED, "a difference that cannot be patched safely");
+        m.put(ExitCode.NO_CHANGE, "no functional change, nothing written");
+        m.put(ExitCode.USAGE, "usage error");
+        m.put(ExitCode.BAD_INPUT, "bad input (not an object, or one that cannot be diffed)");
+        m.put(ExitCode.IO, "a file cannot be read or written");
+        return m;
+    }
+
     public static void main(String[] args) {
         System.exit(CommandRunner.run(new CreateDiffObjectCommand(), args));
     }
@@ -75,21 +86,14 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
         FuncLayout layout = null;
         if (funcsVersion != null) {
             if (funcsVersion != 1 && funcsVersion != 2) {
-                throw new CommandRunner.UserError(1, "--funcs-version must be 1 or 2, not " + funcsVersion);
+                throw new CommandRunner.UserError(ExitCode.USAGE, "--funcs-version must be 1 or 2, not " + funcsVersion);
             }
             layout = FuncLayout.forVersion(funcsVersion);
         }
-        DiffResult r;
-        try {
-            ElfFile o = ElfReader.read(orig);
-            ElfFile p = ElfReader.read(patched);
-            XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(xenSyms));
-            r = new DiffEngine().diff(o, p, new DiffOptions(layout, xen, resolve));
-        } catch (DiffInputException | ElfFormatException e) {
-            throw new CommandRunner.UserError(1, e.getMessage());
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new CommandRunner.UserError(1, e.getFile() + ": no such file");
-        }
+        ElfFile o = ElfReader.read(orig);
+        ElfFile p = ElfReader.read(patched);
+        XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(xenSyms));
+        DiffResult r = new DiffEngine().diff(o, p, new DiffOptions(layout, xen, resolve));
         if (debug) {
             for (ReportEntry e : r.report()) {
                 err.println("create-diff-object: " + e);
@@ -112,11 +116,12 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
             case REFUSED -> err.println("create-diff-object: " + r.refusals().size() + " unpatchable difference(s)");
             case CHANGES -> AtomicFile.write(output, r.output());
         }
+        ExitCode code = ExitMapper.of(r.status());
         if (json != null) {
-            Files.writeString(json, DiffReportJson.of(orig.toString(), patched.toString(), r), StandardCharsets.UTF_8);
+            Files.writeString(json, DiffReportJson.of(orig.toString(), patched.toString(), r, code.number()), StandardCharsets.UTF_8);
         }
         out.flush();
         err.flush();
-        return r.status().exitCode;
+        return code.number();
     }
 }

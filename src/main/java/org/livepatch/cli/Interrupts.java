@@ -3,7 +3,6 @@ package org.livepatch.cli;
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.ExternalCommand;
 import sun.misc.Signal;
 
@@ -13,7 +12,7 @@ import sun.misc.Signal;
  * interrupt of the main thread. The build then unwinds the way every interrupt does: each
  * external program is killed with its process group ({@link ExternalCommand}), each temporary
  * directory and partial output is removed on the way out, and the command exits with
- * {@link BuildException.Reason#INTERRUPTED} and one line.
+ * {@link ExitCode#INTERRUPTED} and one line.
  *
  * <p>Two backstops, because unwinding needs the main thread to reach a point that notices an
  * interrupt: a second signal, or {@link #GRACE_MILLIS} without the main thread finishing, stops
@@ -119,6 +118,6 @@ public final class Interrupts {
             }
         }
         // halt, not exit: the main thread may hold locks the shutdown hooks would wait for.
-        Runtime.getRuntime().halt(BuildException.Reason.INTERRUPTED.exitCode());
+        Runtime.getRuntime().halt(ExitCode.INTERRUPTED.number());
     }
 }

@@ -19,11 +19,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code livepatch-build}: the options of Xen's livepatch-build-tools script, with the same
- * meaning, driving {@link LivepatchPipeline}. Exit codes: 0 payload written, 3 no functional
- * change, 10–29 build-stage problems (see {@code BuildException.Reason}; 28 is SIGINT or SIGTERM,
- * see {@link Interrupts}), 30–34 diff, link and
- * verify problems (see {@code PipelineException.Reason}), 64 usage; with {@code --batch}, 1 when any
- * patch failed (its own code is in the summary).
+ * meaning, driving {@link LivepatchPipeline}. The stages' failures reach {@link CommandRunner} as
+ * they are thrown; {@link ExitMapper} gives each its {@link ExitCode} (SIGINT and SIGTERM: see
+ * {@link Interrupts}).
  */
 @Command(name = "livepatch-build", mixinStandardHelpOptions = true, version = "livepatch-build 0.1",
         sortOptions = false,
@@ -93,9 +91,6 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** --batch: at least one patch produced no payload (each patch's own code is in the table). */
-    public static final int EXIT_BATCH_FAILED = 1;
-
     public static void main(String[] args) {
         Interrupts.install(Thread.currentThread(), "livepatch-build", System.err);
         System.exit(CommandRunner.run(new LivepatchBuildCommand(), args));
@@ -103,15 +98,15 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
 
     /**
      * Runs the build; after SIGINT or SIGTERM (see {@link Interrupts}) whatever the unwinding
-     * threw, and even a run that completed meanwhile, ends in exit 28 and one line that says
-     * whether the payload was published.
+     * threw, and even a run that completed meanwhile, ends in {@link ExitCode#INTERRUPTED} and one
+     * line that says whether the payload was published.
      */
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws Exception {
         Integer code;
         try {
             code = build();
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (Exception e) {
             if (Interrupts.received() == null) {
                 throw e;
             }
@@ -125,13 +120,13 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
 
     private static CommandRunner.UserError interrupted(String what) {
         Interrupts.claimFinalWordOrAwaitHalt();
-        return new CommandRunner.UserError(BuildException.Reason.INTERRUPTED.exitCode(), Interrupts.message(Interrupts.received(), what));
+        return new CommandRunner.UserError(ExitCode.INTERRUPTED, Interrupts.message(Interrupts.received(), what));
     }
 
-    private Integer build() throws InterruptedException {
+    private Integer build() throws BuildException, PipelineException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         if ((patch == null) == (batch == null)) {
-            throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE,
+            throw new CommandRunner.UserError(ExitCode.USAGE,
                     patch == null ? "a patch is needed: -p FILE, or --batch DIR|LIST" : "-p and --batch exclude each other");
         }
         BuildRequest.Builder b = BuildRequest.builder()
@@ -142,25 +137,19 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         if (cpus != null) {
             b.jobs(cpus);
         }
-        try {
-            if (batch != null) {
-                BatchRun.Result r = BatchRun.run(b.build(), BatchRun.patches(batch), err);
-                BatchRun.printTable(r, spec.commandLine().getOut());
-                return r.ok() ? 0 : EXIT_BATCH_FAILED;
-            }
-            PipelineResult r = LivepatchPipeline.run(b.build(), progress(err));
-            if (r.payload() == null) {
-                err.println("livepatch-build: built only (-k diff); changed objects: " + String.join(" ", r.objects()));
-                err.flush();
-                return 0;
-            }
-            LivepatchPipeline.printSummary(r, spec.commandLine().getOut());
-            return 0;
-        } catch (BuildException e) {
-            throw new CommandRunner.UserError(e.reason().exitCode(), e.getMessage());
-        } catch (PipelineException e) {
-            throw new CommandRunner.UserError(e.reason().exitCode(), e.getMessage());
+        if (batch != null) {
+            BatchRun.Result r = BatchRun.run(b.build(), BatchRun.patches(batch), err, ExitMapper.batch());
+            BatchRun.printTable(r, spec.commandLine().getOut());
+            return (r.ok() ? ExitCode.OK : ExitCode.BATCH_FAILED).number();
         }
+        PipelineResult r = LivepatchPipeline.run(b.build(), progress(err));
+        if (r.payload() == null) {
+            err.println("livepatch-build: built only (-k diff); changed objects: " + String.join(" ", r.objects()));
+            err.flush();
+            return ExitCode.OK.number();
+        }
+        LivepatchPipeline.printSummary(r, spec.commandLine().getOut());
+        return ExitCode.OK.number();
     }
 
     /** Stage progress on stderr: the stage, its object count and elapsed time. */

@@ -28,7 +28,7 @@ public final class LivepatchElfCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getOut());
-        return CommandRunner.EXIT_USAGE;
+        return ExitCode.USAGE.number();
     }
 
     public static void main(String[] args) {
@@ -58,7 +58,7 @@ public final class LivepatchElfCommand implements Callable<Integer> {
                 new ElfSummary(elf).print(out, relocs, notes);
             }
             out.flush();
-            return 0;
+            return ExitCode.OK.number();
         }
     }
 
@@ -75,11 +75,11 @@ public final class LivepatchElfCommand implements Callable<Integer> {
         public Integer call() throws IOException {
             ElfFile elf = ElfReader.read(in);
             if (!elf.header().isRelocatable()) {
-                throw new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, in + ": not a relocatable object (e_type " + elf.header().type() + ")");
+                throw new CommandRunner.UserError(ExitCode.BAD_INPUT, in + ": not a relocatable object (e_type " + elf.header().type() + ")");
             }
             byte[] bytes = ObjectBuilder.copyOf(elf).builder().toBytes();
             AtomicFile.write(out, bytes);
-            return 0;
+            return ExitCode.OK.number();
         }
     }
 

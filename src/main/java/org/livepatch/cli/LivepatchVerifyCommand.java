@@ -29,25 +29,22 @@ import picocli.CommandLine.Spec;
  * {@code livepatch-verify}: the minimal loader. Verifies payloads as Xen 4.17.5 does on upload and
  * apply, shows the apply plan, payload info, and checks dependency chains.
  *
- * <p>Exit codes: 0 accepted, 1 refused (a reason and Xen's errno are printed), 64 usage,
- * 65 malformed input (a payload that is not a well-formed ELF object by Xen's rules, or a bad
- * xen-syms), 74 I/O error.
+ * <p>Exit codes ({@link ExitCode}): accepted, refused (a reason and Xen's errno are printed), usage,
+ * bad input (a payload that is not a well-formed ELF object by Xen's rules, or a bad xen-syms),
+ * I/O error.
  */
 @Command(name = "livepatch-verify", mixinStandardHelpOptions = true, version = "livepatch-verify 0.1",
         description = "Verify Xen live-patch payloads the way the Xen 4.17 hypervisor loads them.",
         subcommands = {LivepatchVerifyCommand.Check.class, LivepatchVerifyCommand.Plan.class,
                 LivepatchVerifyCommand.Info.class, LivepatchVerifyCommand.Deps.class})
 public final class LivepatchVerifyCommand implements Callable<Integer> {
-    public static final int EXIT_OK = 0;
-    public static final int EXIT_REJECTED = 1;
-
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getErr());
-        return CommandRunner.EXIT_USAGE;
+        return ExitCode.USAGE.number();
     }
 
     public static void main(String[] args) {
@@ -105,7 +102,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
                 text.accept(plan, out);
             }
             out.flush();
-            return exitCode(report.outcomes());
+            return exitCode(report.outcomes()).number();
         }
     }
 
@@ -126,23 +123,24 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         try {
             long v = Long.parseUnsignedLong(t, 16);
             if (v == 0 || (v & 0xfff) != 0) {
-                throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--base must be a non-zero page-aligned hex address, not " + s);
+                throw new CommandRunner.UserError(ExitCode.USAGE, "--base must be a non-zero page-aligned hex address, not " + s);
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--base must be a hex address, not " + s);
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--base must be a hex address, not " + s);
         }
     }
 
-    static int exitCode(List<PayloadOutcome> outcomes) {
-        int code = EXIT_OK;
+    /** Any payload malformed: bad input; else any refused: refused. */
+    static ExitCode exitCode(List<PayloadOutcome> outcomes) {
+        ExitCode code = ExitCode.OK;
         for (PayloadOutcome o : outcomes) {
             Rejection r = o.rejection();
             if (r != null) {
-                if (r.reason().malformed()) {
-                    return CommandRunner.EXIT_BAD_INPUT;
+                code = ExitMapper.of(r);
+                if (code == ExitCode.BAD_INPUT) {
+                    return code;
                 }
-                code = EXIT_REJECTED;
             }
         }
         return code;
@@ -203,7 +201,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
                 PayloadInfo.print(out, outcomes);
             }
             out.flush();
-            return exitCode(outcomes);
+            return exitCode(outcomes).number();
         }
     }
 
@@ -242,7 +240,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
                 try {
                     xenId = Bytes.copyOf(HexFormat.of().parseHex(hypervisor.buildId.trim().toLowerCase()));
                 } catch (IllegalArgumentException e) {
-                    throw new CommandRunner.UserError(CommandRunner.EXIT_USAGE, "--xen-build-id must be hex digits, not " + hypervisor.buildId);
+                    throw new CommandRunner.UserError(ExitCode.USAGE, "--xen-build-id must be hex digits, not " + hypervisor.buildId);
                 }
             }
             List<PayloadOutcome> outcomes = inspect(payloads);
@@ -256,8 +254,8 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
                 a.print(out);
             }
             out.flush();
-            int code = exitCode(outcomes);
-            return code != EXIT_OK ? code : a.ok() ? EXIT_OK : EXIT_REJECTED;
+            ExitCode code = exitCode(outcomes);
+            return (code != ExitCode.OK || a.ok() ? code : ExitCode.VERIFY_REFUSED).number();
         }
     }
 }

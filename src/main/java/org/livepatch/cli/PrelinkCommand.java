@@ -52,31 +52,27 @@ public final class PrelinkCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, LinkException, XenSymsException {
         PrintWriter err = spec.commandLine().getErr();
-        try {
-            XenSymbolTable xen = XenSymbolTable.load(xenSyms);
-            ElfFile payload = ElfReader.read(in);
-            Prelinker prelinker = new Prelinker(xen, line -> {
-                if (debug) {
-                    err.println("prelink: " + line);
-                }
-            });
-            byte[] bytes = prelinker.prelink(payload);
-            ElfFile result = ElfReader.read(out, bytes);
-            boolean complete = List.of(PayloadSections.BUILD_ID, PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS).stream()
-                    .allMatch(n -> result.section(n).isPresent());
-            if (complete) {
-                new HypervisorLimits(xen, xen.version().funcLayout()).check(result, HypervisorLimits.payloadNameOf(out), bytes.length);
-            } else if (debug) {
-                err.println("prelink: " + in + " has no build-id/dependency notes yet: hypervisor checks left to the assembler");
+        XenSymbolTable xen = XenSymbolTable.load(xenSyms);
+        ElfFile payload = ElfReader.read(in);
+        Prelinker prelinker = new Prelinker(xen, line -> {
+            if (debug) {
+                err.println("prelink: " + line);
             }
-            AtomicFile.write(out, bytes);
-            err.flush();
-            return 0;
-        } catch (LinkException | XenSymsException e) {
-            throw new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, e.getMessage());
+        });
+        byte[] bytes = prelinker.prelink(payload);
+        ElfFile result = ElfReader.read(out, bytes);
+        boolean complete = List.of(PayloadSections.BUILD_ID, PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS).stream()
+                .allMatch(n -> result.section(n).isPresent());
+        if (complete) {
+            new HypervisorLimits(xen, xen.version().funcLayout()).check(result, HypervisorLimits.payloadNameOf(out), bytes.length);
+        } else if (debug) {
+            err.println("prelink: " + in + " has no build-id/dependency notes yet: hypervisor checks left to the assembler");
         }
+        AtomicFile.write(out, bytes);
+        err.flush();
+        return ExitCode.OK.number();
     }
 
 }

@@ -6,12 +6,20 @@ import java.util.List;
 public final class DiffReportJson {
     private DiffReportJson() {}
 
+    /** The report without an exit code: the diff inside {@code livepatch-build}, which exits with its own. */
     public static String of(String orig, String patched, DiffResult r) {
+        return of(orig, patched, r, null);
+    }
+
+    /** The report with the exit code the command line gave this result ({@code create-diff-object --json}). */
+    public static String of(String orig, String patched, DiffResult r, Integer exitCode) {
         StringBuilder sb = new StringBuilder("{\n");
         field(sb, "original", orig).append(",\n");
         field(sb, "patched", patched).append(",\n");
         field(sb, "status", r.status().name().toLowerCase().replace('_', '-')).append(",\n");
-        sb.append("  \"exit_code\": ").append(r.status().exitCode).append(",\n");
+        if (exitCode != null) {
+            sb.append("  \"exit_code\": ").append(exitCode).append(",\n");
+        }
         if (r.layout() != null) {
             sb.append("  \"payload_version\": ").append(r.layout().version()).append(",\n");
         }

@@ -19,18 +19,12 @@ public record DiffResult(Status status, List<String> changedFunctions, List<Stri
                          List<Refusal> refusals, List<ReportEntry> report, byte[] output, FuncLayout layout) {
 
     public enum Status {
-        /** Functional changes found; {@code output} holds the payload object. Exit 0. */
-        CHANGES(0),
-        /** Nothing that changes behaviour. Exit 3, as upstream. */
-        NO_CHANGE(3),
-        /** A difference that cannot be patched safely. Exit 2, as upstream's DIFF_FATAL. */
-        REFUSED(2);
-
-        public final int exitCode;
-
-        Status(int exitCode) {
-            this.exitCode = exitCode;
-        }
+        /** Functional changes found; {@code output} holds the payload object. */
+        CHANGES,
+        /** Nothing that changes behaviour. */
+        NO_CHANGE,
+        /** A difference that cannot be patched safely (upstream's DIFF_FATAL). */
+        REFUSED
     }
 
     public DiffResult {

@@ -198,7 +198,7 @@ final class InclusionPlan {
     /**
      * Every carried reference must land on carried bytes, or the writer would have nowhere to
      * point it. The rules above are meant to guarantee that; should a case slip through them, it
-     * becomes a refusal naming the reference (exit 30, one line), never a crash while writing.
+     * becomes a refusal naming the reference (one line), never a crash while writing.
      */
     private void checkPromises() {
         for (Promise p : promised) {

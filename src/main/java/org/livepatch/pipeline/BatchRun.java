@@ -54,6 +54,16 @@ public final class BatchRun {
         }
     }
 
+    /**
+     * The exit code each outcome is recorded with (table, {@code batch.json}): the command line's
+     * numbers, which it passes in, so a patch's code is the one its single-patch run exits with.
+     */
+    public interface ExitCodes {
+        int success();
+
+        int of(Throwable failure);
+    }
+
     /** Every entry, in the order of the patch list; {@code ok()} when all produced a payload. */
     public record Result(List<Entry> entries, Path summary) {
         public boolean ok() {
@@ -108,7 +118,7 @@ public final class BatchRun {
      * (root not usable, two patches with one name, the reference build failing) throw; a failure
      * of one patch is recorded in its entry.
      */
-    public static Result run(BuildRequest template, List<Path> patches, PrintWriter progress)
+    public static Result run(BuildRequest template, List<Path> patches, PrintWriter progress, ExitCodes exitCodes)
             throws BuildException, InterruptedException {
         Path root = template.outputDir();
         if (root == null) {
@@ -147,7 +157,7 @@ public final class BatchRun {
                 }
             } catch (BuildException e) {
                 checked.add(null);
-                early.put(i, failed(p, e.exitCode(), e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
+                early.put(i, failed(p, exitCodes.of(e), e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
                 progress.printf("[%s] failed: %s%n", PatchName.of(p), e.getMessage());
                 progress.flush();
             }
@@ -165,7 +175,7 @@ public final class BatchRun {
                 CheckedRequest c = checked.get(i);
                 Path p = patches.get(i);
                 ReferenceCache shared = cache;
-                futures.add(c == null ? null : pool.submit(() -> runOne(c, p, shared, progress)));
+                futures.add(c == null ? null : pool.submit(() -> runOne(c, p, shared, progress, exitCodes)));
             }
             for (int i = 0; i < patches.size(); i++) {
                 if (futures.get(i) == null) {
@@ -176,7 +186,7 @@ public final class BatchRun {
                     entries.add(futures.get(i).get());
                 } catch (ExecutionException e) {
                     // A bug, not a user error: keep the batch going, say what happened in that entry.
-                    entries.add(failed(patches.get(i), 70, "internal error: " + e.getCause(), Duration.ZERO));
+                    entries.add(failed(patches.get(i), exitCodes.of(e.getCause()), "internal error: " + e.getCause(), Duration.ZERO));
                 }
             }
         } finally {
@@ -200,7 +210,7 @@ public final class BatchRun {
         progress.flush();
     }
 
-    private static Entry runOne(CheckedRequest c, Path patch, ReferenceCache cache, PrintWriter progress)
+    private static Entry runOne(CheckedRequest c, Path patch, ReferenceCache cache, PrintWriter progress, ExitCodes exitCodes)
             throws InterruptedException {
         String name = PatchName.of(patch);
         long t0 = System.nanoTime();
@@ -215,16 +225,16 @@ public final class BatchRun {
                                 + String.join(", ", r.lineOnly().stream().map(LineOnlyFunction::name).toList()));
                 progress.flush();
             }
-            return new Entry(name, patch, Status.OK, 0, funcs, d, r.payload(), "");
+            return new Entry(name, patch, Status.OK, exitCodes.success(), funcs, d, r.payload(), "");
         } catch (BuildException e) {
-            return report(progress, failed(patch, e.exitCode(), e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
+            return report(progress, failed(patch, exitCodes.of(e), e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
         } catch (PipelineException e) {
             Status s = e.reason() == PipelineException.Reason.NO_FUNCTIONAL_CHANGE ? Status.NO_CHANGE : Status.FAILED;
-            Entry f = new Entry(name, patch, s, e.reason().exitCode(), List.of(), Duration.ofNanos(System.nanoTime() - t0),
+            Entry f = new Entry(name, patch, s, exitCodes.of(e), List.of(), Duration.ofNanos(System.nanoTime() - t0),
                     null, e.getMessage());
             return report(progress, f);
         } catch (IOException e) {
-            return report(progress, failed(patch, 74, e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
+            return report(progress, failed(patch, exitCodes.of(e), e.getMessage(), Duration.ofNanos(System.nanoTime() - t0)));
         }
     }
 

@@ -7,74 +7,64 @@ import java.nio.file.Path;
  * apply, a missing tool, a build that failed (with the log to read).
  *
  * <p>The message is one line that names the file involved and the reason; the CLI prints it as is
- * and exits with {@link Reason#exitCode()}, so every reason is distinguishable by scripts. No user
- * error ever needs a stack trace.
+ * and exits with the reason's own code (the command line owns the numbers), so every reason is
+ * distinguishable by scripts. No user error ever needs a stack trace.
  */
 public final class BuildException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    /** Why the stage stopped. Each reason has its own exit code (stable: scripts may test them). */
+    /** Why the stage stopped. The command line gives each reason its own exit code. */
     public enum Reason {
         /** An option is missing or malformed (jobs < 1, unknown skip value, ...). */
-        BAD_OPTION(10),
+        BAD_OPTION,
         /** {@code --srcdir} is missing or is not a Xen tree (no {@code xen/Makefile}). */
-        BAD_SOURCE_TREE(11),
+        BAD_SOURCE_TREE,
         /** {@code --config} is missing or unreadable. */
-        BAD_CONFIG(12),
+        BAD_CONFIG,
         /** The config does not enable CONFIG_LIVEPATCH (the hypervisor could not load a payload). */
-        CONFIG_NO_LIVEPATCH(13),
+        CONFIG_NO_LIVEPATCH,
         /** {@code --depends} or {@code --xen-depends} is not exactly 40 hex digits. */
-        BAD_BUILD_ID(14),
+        BAD_BUILD_ID,
         /** {@code --xen-syms} is missing, unreadable, not ELF, or carries no build-id. */
-        BAD_XEN_SYMS(15),
+        BAD_XEN_SYMS,
         /** {@code --xen-syms} has another build-id than {@code --xen-depends}. */
-        XEN_SYMS_MISMATCH(16),
+        XEN_SYMS_MISMATCH,
         /** gcc, ld, make or patch is not on PATH. */
-        TOOL_MISSING(17),
+        TOOL_MISSING,
         /** The output directory cannot be used (exists and is not empty, lies inside SRC, ...). */
-        BAD_OUTPUT_DIR(18),
+        BAD_OUTPUT_DIR,
         /** The patch file is missing, unreadable, or not a unified diff. */
-        BAD_PATCH(19),
+        BAD_PATCH,
         /** The patch does not apply to SRC with zero fuzz. */
-        PATCH_DOES_NOT_APPLY(20),
+        PATCH_DOES_NOT_APPLY,
         /** The patch changes no file that is compiled into the hypervisor. */
-        PATCH_NO_COMPILED_FILE(21),
+        PATCH_NO_COMPILED_FILE,
         /** The patch only changes files outside {@code xen/} (tools, docs): nothing to live-patch. */
-        PATCH_OUTSIDE_HYPERVISOR(22),
+        PATCH_OUTSIDE_HYPERVISOR,
         /** Building the original tree failed; the log says why. */
-        REFERENCE_BUILD_FAILED(23),
+        REFERENCE_BUILD_FAILED,
         /** Rebuilding the patched objects failed (usually a compile error in the patch). */
-        PATCHED_BUILD_FAILED(24),
+        PATCHED_BUILD_FAILED,
         /** The patched objects came out byte-identical to the originals. */
-        NO_CHANGED_OBJECTS(25),
+        NO_CHANGED_OBJECTS,
         /** The cache or work directory could not be read or written. */
-        WORKSPACE(26),
+        WORKSPACE,
         /** SRC changed while it was being copied; the copy would not match its cache key. */
-        SOURCE_CHANGED(27),
+        SOURCE_CHANGED,
         /** The run was interrupted (Ctrl-C, thread interrupt); nothing was published. */
-        INTERRUPTED(28),
+        INTERRUPTED,
         /**
          * The reference {@code xen-syms} names another gcc in {@code .comment} than the one that
          * would build the payload ({@code --skip-compiler-check} overrides).
          */
-        COMPILER_MISMATCH(29),
+        COMPILER_MISMATCH,
         /**
          * The patch changes the size or layout of a type the running hypervisor's code uses (see
-         * {@link LayoutCheck}), or that check could not be done. Exit 30 like the diff's other
-         * unpatchable changes ({@code PipelineException.Reason.UNPATCHABLE_CHANGE}): found while
-         * building, but the same verdict for the user.
+         * {@link LayoutCheck}), or that check could not be done. Found while building, but the
+         * same verdict for the user as the diff's other unpatchable changes
+         * ({@code PipelineException.Reason.UNPATCHABLE_CHANGE}).
          */
-        UNPATCHABLE_LAYOUT(30);
-
-        private final int exitCode;
-
-        Reason(int exitCode) {
-            this.exitCode = exitCode;
-        }
-
-        public int exitCode() {
-            return exitCode;
-        }
+        UNPATCHABLE_LAYOUT
     }
 
     private final Reason reason;
@@ -93,10 +83,6 @@ public final class BuildException extends Exception {
 
     public Reason reason() {
         return reason;
-    }
-
-    public int exitCode() {
-        return reason.exitCode();
     }
 
     /** The file the message is about, or null when the failure concerns no single file. */

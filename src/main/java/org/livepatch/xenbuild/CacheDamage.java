@@ -6,7 +6,7 @@ import java.nio.file.Path;
  * A cached reference build (or a record about one) is not what was recorded when it was made:
  * a file edited, replaced, added or removed, metadata unreadable. Never shown to the user as a
  * failure by itself: the cache drops the entry and builds it again, saying so in one line; only a
- * second damage in the same run becomes exit 26 ({@link BuildException.Reason#WORKSPACE}).
+ * second damage in the same run becomes {@link BuildException.Reason#WORKSPACE}.
  */
 public final class CacheDamage extends Exception {
     private static final long serialVersionUID = 1L;

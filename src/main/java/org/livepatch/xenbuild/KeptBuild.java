@@ -21,8 +21,8 @@ import org.livepatch.io.AtomicFile;
  * code, and a reference rebuilt with another config or compiler went unnoticed. The record names
  * the patch by the SHA-256 of its content (not its path: an edited patch is another patch), the
  * reference by its cache key (SRC content, config, toolchain, build strings, make arguments), and
- * every kept file by its SHA-256; a mismatch is refused with exit 18 (the output directory cannot
- * be used for this request).
+ * every kept file by its SHA-256; a mismatch is refused as
+ * {@link BuildException.Reason#BAD_OUTPUT_DIR} (the output directory cannot be used for this request).
  *
  * <p>Format: {@code OUTPUT/build-record.txt}, a version line, then {@code patch.sha256},
  * {@code patch.file} (for the message only), {@code reference.key}, and one

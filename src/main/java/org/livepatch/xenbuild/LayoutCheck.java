@@ -41,7 +41,7 @@ import org.livepatch.layout.TypeLayouts;
  * DWARF describes every type a unit uses, wherever it is defined.
  *
  * <p>A type named with {@code --allow-layout-change} is let through and recorded in the report;
- * every other change stops the build with exit 30 before anything is diffed or written, one line
+ * every other change stops the build ({@code UNPATCHABLE_LAYOUT}) before anything is diffed or written, one line
  * per type naming its file, the fields and a few functions that use it. {@code -k build} does
  * not check again: it only accepts objects of a run that passed this check (the build record
  * is written after it, see {@link KeptBuild}).

@@ -6,7 +6,7 @@
  * order (each reported to the {@link org.livepatch.xenbuild.Progress} callback and timed):
  * <ol>
  *   <li>{@code check}: every up-front refusal ({@link org.livepatch.xenbuild.RequestChecks}); each is a
- *       {@link org.livepatch.xenbuild.BuildException} with its own reason and exit code.</li>
+ *       {@link org.livepatch.xenbuild.BuildException} with its own reason (the CLI gives each its exit code).</li>
  *   <li>{@code hash-source}, {@code reference-build}: the original tree, built once per key in the
  *       cache ({@link org.livepatch.xenbuild.ReferenceCache}), checked against its manifest on every
  *       use and built again when damaged.</li>

@@ -123,7 +123,7 @@ class DiffPayloadTest {
             assertEquals(2, cli(data.orig().toString(), data.patched().toString(), data.xenSyms().toString(), tmp.resolve("d.o").toString()));
 
             Path notElf = Files.writeString(tmp.resolve("junk.o"), "not an object");
-            assertEquals(1, cli(notElf.toString(), changed.patched().toString(), changed.xenSyms().toString(), tmp.resolve("j.o").toString()));
+            assertEquals(65, cli(notElf.toString(), changed.patched().toString(), changed.xenSyms().toString(), tmp.resolve("j.o").toString()));
         } finally {
             System.setOut(saved);
         }

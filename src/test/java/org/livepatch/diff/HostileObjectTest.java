@@ -84,7 +84,7 @@ class HostileObjectTest {
     }
 
     private static void assertOneLine(Cli c) {
-        assertEquals(1, c.exit(), c.err());
+        assertEquals(65, c.exit(), c.err());
         assertEquals(1, c.err().lines().count(), "exactly one line on stderr: " + c.err());
         assertTrue(c.err().startsWith("create-diff-object: "), c.err());
         assertTrue(!c.err().contains("Exception") && !c.err().contains("\tat "), "no stack trace: " + c.err());

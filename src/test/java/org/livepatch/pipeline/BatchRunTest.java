@@ -19,6 +19,7 @@ import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.cli.CommandRunner;
 import org.livepatch.cli.LivepatchBuildCommand;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * {@code --batch} on minixen: the good patches give payloads while the bad ones (does not apply,
@@ -64,7 +65,7 @@ class BatchRunTest {
         Map<String, String> before = BuildFixtures.checksums(src);
         StringWriter progress = new StringWriter();
 
-        BatchRun.Result r = BatchRun.run(template(src, tmp).build(), BatchRun.patches(patchDir(tmp)), new PrintWriter(progress));
+        BatchRun.Result r = BatchRun.run(template(src, tmp).build(), BatchRun.patches(patchDir(tmp)), new PrintWriter(progress), ExitMapper.batch());
 
         Map<String, BatchRun.Entry> by = r.entries().stream().collect(Collectors.toMap(BatchRun.Entry::name, e -> e));
         assertEquals(List.of("minixen-broken", "minixen-extra-version-2", "minixen-extra-version", "minixen-no-compiled-file",
@@ -129,7 +130,7 @@ class BatchRunTest {
         Files.copy(BuildFixtures.patch("minixen-extra-version.patch"), a);
         Files.copy(BuildFixtures.patch("minixen-extra-version.patch"), b);
         BuildException e = assertThrows(BuildException.class,
-                () -> BatchRun.run(template(tmp, tmp).build(), List.of(a, b), new PrintWriter(new StringWriter())));
+                () -> BatchRun.run(template(tmp, tmp).build(), List.of(a, b), new PrintWriter(new StringWriter()), ExitMapper.batch()));
         assertTrue(e.getMessage().contains("same output name"), e.getMessage());
     }
 

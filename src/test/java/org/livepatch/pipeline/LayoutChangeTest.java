@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.xenbuild.Progress;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * Issue 15, item 2 on minixen: a patch that changes the layout of a type existing code uses is
@@ -32,7 +33,7 @@ class LayoutChangeTest {
         Path src = BuildFixtures.copyMinixen(tmp);
         BuildException e = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
                 BuildFixtures.request(src, BuildFixtures.patch(patch), tmp).allowedLayoutChanges(allowed).build(), Progress.NONE));
-        assertEquals(30, e.exitCode(), e.getMessage());
+        assertEquals(30, ExitMapper.of(e.reason()).number(), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("out/objects")), "nothing diffed or written");
         assertFalse(Files.exists(tmp.resolve("out/" + patch.replace(".patch", ".livepatch"))), "no payload");
         assertFalse(Files.exists(tmp.resolve("out/build-record.txt")), "-k build cannot reuse the refused objects");
@@ -106,7 +107,7 @@ class LayoutChangeTest {
         BuildException e = assertThrows(BuildException.class, () -> LivepatchPipeline.run(
                 BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp).environment(env).build(),
                 Progress.NONE));
-        assertEquals(30, e.exitCode(), e.getMessage());
+        assertEquals(30, ExitMapper.of(e.reason()).number(), e.getMessage());
         assertEquals("cannot check the type layouts of common/version.o: cannot derive a debug compile: the recorded command"
                 + " is not one simple command", e.getMessage());
         assertFalse(Files.exists(tmp.resolve("out/minixen-extra-version.livepatch")));

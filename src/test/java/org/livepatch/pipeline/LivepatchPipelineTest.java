@@ -20,6 +20,7 @@ import org.livepatch.xenbuild.Progress;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * The whole pipeline on the bundled minixen tree: a payload for a hypervisor built separately
@@ -119,7 +120,7 @@ class LivepatchPipelineTest {
                 BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
                         .outputDir(tmp.resolve("out-broken")).depends(buildId(xenSyms)).xenSyms(xenSyms).environment(env).build(),
                 Progress.NONE));
-        assertEquals(17, e.reason().exitCode());
+        assertEquals(17, ExitMapper.of(e.reason()).number());
         assertTrue(e.getMessage().contains(list.toString()) && e.getMessage().contains("line 1 is not NAME=VERSION"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("out-broken/" + "minixen-extra-version.livepatch")));
     }

@@ -19,6 +19,7 @@ import org.livepatch.testsupport.XenFixes;
 import org.livepatch.testsupport.XenTree;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * Real fixes from Xen's stable-4.17 branch that add or remove lines above unrelated functions,
@@ -135,7 +136,7 @@ class XenLineOnlyTest {
         BuildRequest req = request(XenFixes.patch("0037"), tmp.resolve("out"));
         PipelineException e = assertThrows(PipelineException.class, () -> LivepatchPipeline.run(req, Progress.NONE));
         assertEquals(PipelineException.Reason.UNPATCHABLE_CHANGE, e.reason());
-        assertEquals(30, e.reason().exitCode());
+        assertEquals(30, ExitMapper.of(e.reason()).number());
         List<String> lines = e.getMessage().lines().filter(l -> l.contains("pgtable_vcpu")).toList();
         assertEquals(1, lines.size(), e.getMessage());
         assertTrue(lines.get(0).contains("flushtlb.o: per_cpu__pgtable_vcpu: new per-CPU variable pgtable_vcpu (in .bss.percpu)"), lines.get(0));

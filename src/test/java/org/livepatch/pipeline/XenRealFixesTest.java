@@ -25,6 +25,7 @@ import org.livepatch.testsupport.XenFixes;
 import org.livepatch.testsupport.XenTree;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * Every changeset of Xen's stable-4.17 series after our 4.17.5 base that applies to the base on
@@ -157,7 +158,7 @@ class XenRealFixesTest {
                 .xenSyms(xenSyms)
                 .build();
         long t0 = System.nanoTime();
-        BatchRun.Result r = BatchRun.run(template, alone, new PrintWriter(System.err, true));
+        BatchRun.Result r = BatchRun.run(template, alone, new PrintWriter(System.err, true), ExitMapper.batch());
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         var hypervisor = LoadCheck.readHypervisor(xenSyms);

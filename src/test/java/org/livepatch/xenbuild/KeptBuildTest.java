@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.pipeline.LivepatchPipeline;
 import org.livepatch.pipeline.PipelineResult;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * Issue 14, item 4: {@code -k build} uses OUTPUT's objects only if they were built from the same
@@ -37,7 +38,7 @@ class KeptBuildTest {
 
         BuildException e = assertThrows(BuildException.class,
                 () -> LivepatchPipeline.run(request(src, PATCH_B, SkipStage.BUILD).build(), e2 -> { }));
-        assertEquals(18, e.exitCode(), "bad output directory, as README documents");
+        assertEquals(18, ExitMapper.of(e.reason()).number(), "bad output directory, as README documents");
         assertTrue(e.getMessage().contains("built from another patch"), e.getMessage());
         assertTrue(e.getMessage().contains("minixen-extra-version.patch"), "names the patch that made them: " + e.getMessage());
         assertFalse(e.getMessage().contains("\n"), "one line");
@@ -95,7 +96,7 @@ class KeptBuildTest {
         Files.delete(record);
         BuildException e = assertThrows(BuildException.class,
                 () -> LivepatchPipeline.run(request(src, PATCH_A, SkipStage.BUILD).build(), e2 -> { }));
-        assertEquals(18, e.exitCode());
+        assertEquals(18, ExitMapper.of(e.reason()).number());
         assertTrue(e.getMessage().contains("build-record.txt: missing"), e.getMessage());
     }
 }

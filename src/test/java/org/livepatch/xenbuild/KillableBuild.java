@@ -1,6 +1,7 @@
 package org.livepatch.xenbuild;
 
 import java.nio.file.Path;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * A build stage run in its own JVM, for {@link KilledRunTest}: args are SRC, PATCH, OUTPUT, CACHE.
@@ -23,7 +24,7 @@ public final class KillableBuild {
             BuildStage.run(r, e -> System.out.println(e.stage() + " " + e.phase()));
         } catch (BuildException e) {
             System.err.println(e.getMessage());
-            System.exit(e.exitCode());
+            System.exit(ExitMapper.of(e.reason()).number());
         }
     }
 }

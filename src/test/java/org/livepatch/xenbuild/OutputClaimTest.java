@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * What a run may remove from OUTPUT: what it made itself, when it was interrupted, or what a run
@@ -101,7 +102,7 @@ class OutputClaimTest {
     void aSecondRunCannotClaimALiveRunsOutput() throws Exception {
         OutputClaim first = OutputClaim.take(out(), "p");
         BuildException e = org.junit.jupiter.api.Assertions.assertThrows(BuildException.class, () -> OutputClaim.take(out(), "p"));
-        assertEquals(18, e.exitCode());
+        assertEquals(18, ExitMapper.of(e.reason()).number());
         assertTrue(e.getMessage().contains("another livepatch-build run"), e.getMessage());
         assertEquals(List.of(OutputClaim.LOCK_FILE), entries(), "the first run's lock file untouched, no temporary left");
         first.release();

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.testsupport.Tools;
+import org.livepatch.cli.ExitMapper;
 
 /**
  * Every up-front refusal: each gives its own reason (so its own exit code), a one-line message
@@ -53,7 +54,7 @@ class RequestChecksTest {
         Path dir = Files.createDirectories(tmp.resolve("patches"));
         Path patch = Files.copy(BuildFixtures.patch("minixen-extra-version.patch"), dir.resolve(".patch"));
         BuildException e = refused(ok().patch(patch).build(), BuildException.Reason.BAD_PATCH);
-        assertEquals(19, e.exitCode());
+        assertEquals(19, ExitMapper.of(e.reason()).number());
         assertTrue(e.getMessage().startsWith(patch + ": ") && e.getMessage().contains("an empty name"), e.getMessage());
         Path dashes = Files.copy(BuildFixtures.patch("minixen-extra-version.patch"), dir.resolve("+.diff"));
         assertTrue(refused(ok().patch(dashes).build(), BuildException.Reason.BAD_PATCH).getMessage().contains("gives '-'"));
@@ -136,7 +137,7 @@ class RequestChecksTest {
         Path other = BuildFixtures.withGccComment(syms, tmp.resolve("other-syms"), "(Test) 1.2.3");
         assertEquals(List.of("(Test) 1.2.3"), RequestChecks.gccComments(org.livepatch.elf.ElfReader.read(other)));
         BuildException e = refused(ok().xenSyms(other).build(), BuildException.Reason.COMPILER_MISMATCH);
-        assertEquals(29, e.exitCode());
+        assertEquals(29, ExitMapper.of(e.reason()).number());
         assertTrue(e.getMessage().startsWith(other + ": built by gcc (Test) 1.2.3 (its .comment), but the payload would be built by gcc"),
                 e.getMessage());
         assertTrue(e.getMessage().contains(gcc) && e.getMessage().endsWith("--skip-compiler-check"), e.getMessage());
@@ -227,8 +228,9 @@ class RequestChecksTest {
     void everyReasonHasItsOwnExitCode() {
         Set<Integer> codes = new HashSet<>();
         for (BuildException.Reason r : BuildException.Reason.values()) {
-            assertTrue(codes.add(r.exitCode()), "duplicate exit code " + r.exitCode() + " for " + r);
-            assertTrue(r.exitCode() > 1 && r.exitCode() < 64, r + " must not clash with 0/1 or the sysexits codes of CommandRunner");
+            int code = ExitMapper.of(r).number();
+            assertTrue(codes.add(code), "duplicate exit code " + code + " for " + r);
+            assertTrue(code > 1 && code < 64, r + " must not clash with 0/1 or the sysexits codes of CommandRunner");
         }
     }
 }
