@@ -98,7 +98,7 @@ public final class LivepatchElfCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             for (Path f : files) {
                 String hex = ElfReader.read(f).buildId().map(Bytes::toHex).orElseThrow(() ->
-                        new CommandRunner.UserError(CommandRunner.EXIT_BAD_INPUT, f + ": no GNU build-id note"));
+                        new CommandRunner.UserError(ExitCode.BAD_INPUT, f + ": no GNU build-id note"));
                 out.println(hex);
             }
             out.flush();

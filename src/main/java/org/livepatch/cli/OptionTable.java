@@ -152,7 +152,7 @@ public record OptionTable(List<Entry> entries) {
         if (args.length != 0) {
             System.err.println("usage: java -cp livepatch-build.jar " + OptionTable.class.getName()
                     + "  (prints livepatch-build's option table; no arguments)");
-            System.exit(CommandRunner.EXIT_USAGE);
+            System.exit(ExitCode.USAGE.number());
         }
         System.out.println(of(new CommandLine(new LivepatchBuildCommand()).getCommandSpec()).format());
     }

@@ -50,18 +50,33 @@ class DockerWrapperExitCodeTest {
         assertOneLine(r, 69, "no Docker engine answers");
     }
 
+    /**
+     * A docker that answers the wrapper's image checks (an engine, the image with its launcher and
+     * option table) so the run gets as far as the failure under test; dry-run stops before {@code run}.
+     */
+    private String pathWithImage() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("bin-image"));
+        String table = OptionTable.of(new picocli.CommandLine(new LivepatchBuildCommand()).getCommandSpec()).format();
+        Path docker = Files.writeString(bin.resolve("docker"), "#!/bin/sh\ncase \"$1\" in\n"
+                + "  version) exit 0 ;;\n"
+                + "  image) printf 'livepatch-build\\n%s\\n' '" + table + "' ;;\n"
+                + "  *) exit 2 ;;\nesac\n");
+        Files.setPosixFilePermissions(docker, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return bin + ":" + System.getenv("PATH");
+    }
+
     /** Under a regular file no directory can be made, whoever runs the test (root too). */
     @Test
     void anOutputDirectoryItCannotCreateIs18() throws Exception {
         Path file = Files.writeString(tmp.resolve("a-file"), "");
-        Run r = wrapper(Map.of("LPB_DOCKER_DRY_RUN", "1"), "-o", file.resolve("out").toString());
+        Run r = wrapper(Map.of("PATH", pathWithImage(), "LPB_DOCKER_DRY_RUN", "1"), "-o", file.resolve("out").toString());
         assertOneLine(r, 18, "cannot create the output directory " + file.resolve("out"));
     }
 
     @Test
     void aHomeItCannotCreateIs26() throws Exception {
         Path file = Files.writeString(tmp.resolve("a-file"), "");
-        Run r = wrapper(Map.of("LPB_DOCKER_DRY_RUN", "1", "LPB_DOCKER_HOME", file.resolve("home").toString()), "--help");
+        Run r = wrapper(Map.of("PATH", pathWithImage(), "LPB_DOCKER_DRY_RUN", "1", "LPB_DOCKER_HOME", file.resolve("home").toString()), "--help");
         assertOneLine(r, 26, "cannot create " + file.resolve("home"));
     }
 }

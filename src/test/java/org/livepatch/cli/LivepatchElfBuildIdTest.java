@@ -39,7 +39,7 @@ class LivepatchElfBuildIdTest {
         LinkFixture f = LinkFixture.shared();
         String object = f.object("version").toString();
         Out r = run("build-id", object);
-        assertEquals(CommandRunner.EXIT_BAD_INPUT, r.code(), r.err());
+        assertEquals(65, r.code(), r.err());
         assertEquals("", r.out());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().contains(object + ": no GNU build-id note"), r.err());
