@@ -21,10 +21,10 @@ import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.xenbuild.CheckedRequest;
 import org.livepatch.xenbuild.PatchName;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.xenbuild.ReferenceCache;
 import org.livepatch.xenbuild.RequestChecks;
-import org.livepatch.xenbuild.StageClock;
+import org.livepatch.stage.StageClock;
 import org.livepatch.io.AtomicFile;
 import org.livepatch.io.Json;
 
@@ -231,7 +231,7 @@ public final class BatchRun {
     /** Only the one-line notices (a damaged cache entry rebuilt, ...): stage progress would interleave. */
     private static Progress notices(PrintWriter progress, String name) {
         return e -> {
-            if (e.phase() == org.livepatch.xenbuild.StageEvent.Phase.NOTICE) {
+            if (e.phase() == org.livepatch.stage.StageEvent.Phase.NOTICE) {
                 synchronized (progress) {
                     progress.printf("[%s] %s%n", name, e.detail());
                     progress.flush();

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.StageTime;
 import java.util.List;
 
 /**

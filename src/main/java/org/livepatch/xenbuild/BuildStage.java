@@ -1,5 +1,7 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.Progress;
+import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.nio.file.Files;
 

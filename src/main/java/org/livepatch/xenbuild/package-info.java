@@ -3,7 +3,7 @@
  * pairs of original and patched objects, for create-diff-object.
  *
  * <p>Entry point: {@link org.livepatch.xenbuild.BuildStage#run(BuildRequest, Progress)}. Stages, in
- * order (each reported to the {@link org.livepatch.xenbuild.Progress} callback and timed):
+ * order (each reported to the {@link org.livepatch.stage.Progress} callback and timed):
  * <ol>
  *   <li>{@code check}: every up-front refusal ({@link org.livepatch.xenbuild.RequestChecks}); each is a
  *       {@link org.livepatch.xenbuild.BuildException} with its own reason and exit code.</li>

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildFixtures;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 
 /**
  * Issue 15, item 2 on minixen: a patch that changes the layout of a type existing code uses is

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.xenbuild.BuildRequest;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
