@@ -28,6 +28,14 @@ public final class RequestChecks {
     private RequestChecks() {}
 
     public static CheckedRequest check(BuildRequest r) throws BuildException, InterruptedException {
+        return check(r, Optional.empty());
+    }
+
+    /**
+     * {@link #check(BuildRequest)}, reusing {@code opened} for {@code --xen-syms} when it is that
+     * file: a batch checks one request per patch, all naming the same xen-syms.
+     */
+    public static CheckedRequest check(BuildRequest r, Optional<XenSyms> opened) throws BuildException, InterruptedException {
         if (r.jobs() < 1) {
             throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
         }
@@ -50,13 +58,14 @@ public final class RequestChecks {
         // Opened and indexed here, once: the later stages use this model, never the file.
         Optional<XenSyms> xenSyms = Optional.empty();
         if (r.xenSyms() != null) {
-            XenSyms opened = XenSyms.open(r.xenSyms());
-            BuildId syms = requireBuildId(opened, r.xenSyms());
+            Path file = r.xenSyms().toAbsolutePath();
+            XenSyms read = opened.filter(o -> o.file().equals(file)).isPresent() ? opened.get() : XenSyms.open(r.xenSyms());
+            BuildId syms = requireBuildId(read, r.xenSyms());
             if (xenDepends.isPresent() && !xenDepends.get().equals(syms)) {
                 throw new BuildException(BuildException.Reason.XEN_SYMS_MISMATCH, r.xenSyms(),
                         "build-id " + syms + " does not match --xen-depends " + xenDepends.get());
             }
-            xenSyms = Optional.of(opened);
+            xenSyms = Optional.of(read);
         }
 
         Workspace ws = r.cacheDir() != null ? new Workspace(r.cacheDir().toAbsolutePath()) : Workspace.fromEnvironment(r.environment());
