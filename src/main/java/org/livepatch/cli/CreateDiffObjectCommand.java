@@ -83,7 +83,7 @@ public final class CreateDiffObjectCommand implements Callable<Integer> {
         try {
             ElfFile o = ElfReader.read(orig);
             ElfFile p = ElfReader.read(patched);
-            XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(xenSyms));
+            XenSymbolTable xen = XenSymbolTable.load(xenSyms);
             r = new DiffEngine().diff(o, p, new DiffOptions(layout, xen, resolve));
         } catch (DiffInputException | ElfFormatException e) {
             throw new CommandRunner.UserError(1, e.getMessage());

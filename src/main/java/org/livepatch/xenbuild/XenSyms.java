@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.livepatch.elf.ElfFile;
-import org.livepatch.elf.ElfReader;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
@@ -26,7 +25,7 @@ public record XenSyms(Path file, XenSymbolTable table) {
         }
         Path abs = file.toAbsolutePath();
         try {
-            return new XenSyms(abs, XenSymbolTable.of(ElfReader.read(abs)));
+            return new XenSyms(abs, XenSymbolTable.load(abs));
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, file, "not a readable ELF file: " + e.getMessage(), e);
         }
