@@ -92,7 +92,7 @@ public final class CreateDiffObjectCommand implements Callable<Integer>, Command
         }
         ElfFile o = ElfReader.read(orig);
         ElfFile p = ElfReader.read(patched);
-        XenSymbolTable xen = XenSymbolTable.of(ElfReader.read(xenSyms));
+        XenSymbolTable xen = XenSymbolTable.load(xenSyms);
         DiffResult r = new DiffEngine().diff(o, p, new DiffOptions(layout, xen, resolve));
         if (debug) {
             for (ReportEntry e : r.report()) {

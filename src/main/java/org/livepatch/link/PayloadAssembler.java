@@ -150,17 +150,36 @@ public final class PayloadAssembler {
         return assemble(objects, name, options, Path.of(name + ".livepatch"));
     }
 
+    /**
+     * One input object: the file {@code ld -r} reads and its parsed model, which the caller may
+     * already hold (the pipeline has it from the diff), so the file is not read back.
+     */
+    public record Input(Path file, ElfFile model) {}
+
+    /** {@link #assemble(List, String, Options)} on objects whose models the caller already has. */
+    public Payload assembleInputs(List<Input> objects, String name, Options options) throws IOException, LinkException {
+        return assembleInputs(objects, name, options, Path.of(name + ".livepatch"));
+    }
+
     private Payload assemble(List<Path> objects, String name, Options options, Path shownAs) throws IOException, LinkException {
+        List<Input> inputs = new ArrayList<>();
+        for (Path o : objects) {
+            inputs.add(new Input(o, ElfReader.read(o)));
+        }
+        return assembleInputs(inputs, name, options, shownAs);
+    }
+
+    private Payload assembleInputs(List<Input> objects, String name, Options options, Path shownAs) throws IOException, LinkException {
         if (objects.isEmpty()) {
             throw new LinkException("no objects to assemble into payload " + name);
         }
-        for (Path o : objects) {
-            ElfFile in = ElfReader.read(o);
+        for (Input o : objects) {
+            ElfFile in = o.model();
             Prelinker.requireRelocatable(in);
             for (String owned : List.of(PayloadSections.BUILD_ID, PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS)) {
                 if (in.section(owned).isPresent()) {
                     // ld -r would concatenate them into one section holding two notes, and Xen reads only the first.
-                    throw new LinkException(o + ": already has a " + owned + " section; the payload assembler writes it itself");
+                    throw new LinkException(o.file() + ": already has a " + owned + " section; the payload assembler writes it itself");
                 }
             }
         }
@@ -180,7 +199,7 @@ public final class PayloadAssembler {
             Files.write(stub, buildIdStub());
             List<Path> inputs = new ArrayList<>();
             inputs.add(stub);
-            inputs.addAll(objects);
+            objects.forEach(o -> inputs.add(o.file()));
             Path linked = tmp.resolve("linked.o");
             linker.linkRelocatable(inputs, linked);
             ElfFile linkedElf = ElfReader.read(linked);
@@ -197,18 +216,24 @@ public final class PayloadAssembler {
             b.addSection(PayloadSections.DEPENDS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, depends.encode());
             b.addSection(PayloadSections.XEN_DEPENDS, Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, xenId.encode());
 
-            ObjectBuilder.SectionHandle note = Prelinker.find(b, PayloadSections.BUILD_ID);
-            byte[] zeroed = b.toBytes();
-            BuildIdNote own = new BuildIdNote(Bytes.copyOf(sha1(zeroed)));
-            b.setData(note, own.encode());
+            // Written once, with the build-id still zero; the limits are checked on that image
+            // (nothing they check reads the id's 20 bytes), then the id, the SHA-1 of exactly
+            // those bytes, goes in place. Writing the model a second time would give the same
+            // bytes but for the id.
             byte[] bytes = b.toBytes();
-            if (bytes.length != zeroed.length) {
-                throw new IllegalStateException("filling the build-id changed the payload's layout");
-            }
             ElfFile result = ElfReader.read(shownAs, bytes);
             new HypervisorLimits(xen, layout, options.lowerPayloadSymbols()).check(result, name, bytes.length);
-            debug.accept("payload " + name + ": " + bytes.length + " bytes, build-id " + own.hex() + ", depends " + depends.hex());
-            return new Payload(name, Bytes.copyOf(bytes), own, depends, xenId, pre);
+            BuildIdNote own = new BuildIdNote(Bytes.copyOf(sha1(bytes)));
+            Section note = result.section(PayloadSections.BUILD_ID)
+                    .orElseThrow(() -> new IllegalStateException("the payload lost its " + PayloadSections.BUILD_ID));
+            byte[] id = own.id().toArray();
+            if (note.data().u32(4) != id.length) {
+                throw new IllegalStateException("the build-id note is not " + id.length + " bytes");
+            }
+            byte[] payload = bytes.clone();
+            System.arraycopy(id, 0, payload, (int) note.offset() + BuildIdNote.descOffset(), id.length);
+            debug.accept("payload " + name + ": " + payload.length + " bytes, build-id " + own.hex() + ", depends " + depends.hex());
+            return new Payload(name, Bytes.copyOf(payload), own, depends, xenId, pre);
         } finally {
             deleteTree(tmp);
         }

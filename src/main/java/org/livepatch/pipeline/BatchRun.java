@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,10 +22,11 @@ import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.xenbuild.CheckedRequest;
 import org.livepatch.xenbuild.PatchName;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.xenbuild.ReferenceCache;
 import org.livepatch.xenbuild.RequestChecks;
-import org.livepatch.xenbuild.StageClock;
+import org.livepatch.xenbuild.XenSyms;
+import org.livepatch.stage.StageClock;
 import org.livepatch.io.AtomicFile;
 import org.livepatch.io.Json;
 
@@ -145,15 +147,18 @@ public final class BatchRun {
         ReferenceCache cache = null;
         List<CheckedRequest> checked = new ArrayList<>();
         Map<Integer, Entry> early = new HashMap<>();
+        // --xen-syms, opened and indexed by the first check and shared by the others.
+        Optional<XenSyms> xenSyms = Optional.empty();
         for (int i = 0; i < patches.size(); i++) {
             Path p = patches.get(i);
             long t0 = System.nanoTime();
             try {
-                CheckedRequest c = RequestChecks.check(request(template, p, root.resolve(PatchName.of(p)), jobsEach));
+                CheckedRequest c = RequestChecks.check(request(template, p, root.resolve(PatchName.of(p)), jobsEach), xenSyms);
                 checked.add(c);
+                xenSyms = c.xenSyms();
                 if (cache == null) {
                     cache = new ReferenceCache(c.workspace());
-                    primeReference(template, p, root, cpus, cache, progress);
+                    primeReference(template, p, root, cpus, cache, c.xenSyms(), progress);
                 }
             } catch (BuildException e) {
                 checked.add(null);
@@ -198,10 +203,10 @@ public final class BatchRun {
     }
 
     private static void primeReference(BuildRequest template, Path patch, Path root, int cpus, ReferenceCache cache,
-            PrintWriter progress) throws BuildException, InterruptedException {
+            Optional<XenSyms> xenSyms, PrintWriter progress) throws BuildException, InterruptedException {
         // Only the reference is wanted here: a request whose OUTPUT is a scratch directory of the root.
         Path scratch = root.resolve(".reference");
-        CheckedRequest c = RequestChecks.check(request(template, patch, scratch, cpus));
+        CheckedRequest c = RequestChecks.check(request(template, patch, scratch, cpus), xenSyms);
         progress.printf("[batch] reference build (cached or built once, -j%d)...%n", cpus);
         progress.flush();
         long t0 = System.nanoTime();
@@ -241,7 +246,7 @@ public final class BatchRun {
     /** Only the one-line notices (a damaged cache entry rebuilt, ...): stage progress would interleave. */
     private static Progress notices(PrintWriter progress, String name) {
         return e -> {
-            if (e.phase() == org.livepatch.xenbuild.StageEvent.Phase.NOTICE) {
+            if (e.phase() == org.livepatch.stage.StageEvent.Phase.NOTICE) {
                 synchronized (progress) {
                     progress.printf("[%s] %s%n", name, e.detail());
                     progress.flush();

@@ -2,7 +2,7 @@ package org.livepatch.pipeline;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.livepatch.xenbuild.StageTime;
+import org.livepatch.stage.StageTime;
 
 /**
  * What one livepatch-build run produced.

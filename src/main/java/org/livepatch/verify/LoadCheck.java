@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfFormatException;
-import org.livepatch.elf.ElfReader;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
@@ -71,11 +69,11 @@ public final class LoadCheck {
      * input like a malformed ELF (the link stage words the same rule as a link failure instead).
      */
     public static XenSymbolTable readHypervisor(Path xenSyms) throws IOException {
-        ElfFile elf = ElfReader.read(xenSyms);
-        if (elf.buildId().isEmpty()) {
+        XenSymbolTable xen = XenSymbolTable.load(xenSyms);
+        if (xen.buildId().isEmpty()) {
             throw new ElfFormatException(xenSyms, "notes", 0, "no GNU build-id note: a hypervisor without a build-id cannot take live patches");
         }
-        return XenSymbolTable.of(elf);
+        return xen;
     }
 
     /** Verifies {@code payloads} in order against {@code xen}, which must have a build-id. */

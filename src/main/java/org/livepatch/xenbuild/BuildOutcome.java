@@ -1,13 +1,16 @@
 package org.livepatch.xenbuild;
 
 import java.util.List;
+import java.util.Optional;
+import org.livepatch.stage.StageTime;
 
 /**
- * The build stage's result: the checked request (payload name, build-ids, xen-syms for the
- * later stages), the reference build used (null with {@code -k build}) and the object pairs.
+ * The patched-build stage's result: the checked request (payload name, build-ids), the reference
+ * build used (null with {@code -k build}), the object pairs, and the hypervisor's symbols as the
+ * check or reference stage opened them (empty with {@code -k diff}).
  */
 public record BuildOutcome(CheckedRequest request, ReferenceBuild reference, PatchedBuildResult objects,
-        List<StageTime> times) {
+        List<StageTime> times, Optional<XenSyms> xenSyms) {
 
     public BuildOutcome {
         times = List.copyOf(times);

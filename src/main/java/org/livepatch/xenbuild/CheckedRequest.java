@@ -12,12 +12,12 @@ import java.util.Optional;
  * @param srcDir          SRC, absolute and with symlinks resolved
  * @param outputDir       OUTPUT, absolute
  * @param patchName       the payload name ({@link PatchName}); the payload is {@code OUTPUT/<patchName>.livepatch}
- * @param xenSyms         {@code --xen-syms} when given (readable ELF with a build-id)
+ * @param xenSyms         {@code --xen-syms} when given (readable ELF with a build-id), opened and indexed once
  * @param makeEnvironment environment of every make run (pinned build strings included)
  * @param makeArgs        make arguments shared by the original and patched builds
  */
 public record CheckedRequest(BuildRequest request, Path srcDir, SourcePatch patch, XenConfig config,
-        Path outputDir, String patchName, BuildId depends, Optional<BuildId> xenDepends, Optional<Path> xenSyms,
+        Path outputDir, String patchName, BuildId depends, Optional<BuildId> xenDepends, Optional<XenSyms> xenSyms,
         Toolchain toolchain, BuildStrings buildStrings, Workspace workspace, Map<String, String> makeEnvironment,
         List<String> makeArgs) {
 

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -263,16 +264,6 @@ public final class LayoutCheck {
 
     /** The recorded command of {@code object} ({@code cmd_<obj> := ...}), or null. */
     private static String recorded(Path xen, String object) throws IOException {
-        Path cmd = xen.resolve(RecordedCommands.dotName(object, ".cmd"));
-        if (!Files.isRegularFile(cmd, LinkOption.NOFOLLOW_LINKS)) {
-            return null;
-        }
-        String prefix = "cmd_" + object + " := ";
-        for (String l : Files.readAllLines(cmd, StandardCharsets.ISO_8859_1)) {
-            if (l.startsWith(prefix)) {
-                return l.substring(prefix.length());
-            }
-        }
-        return null;
+        return CommandFile.read(xen.resolve(object), object).flatMap(CommandFile::command).orElse(null);
     }
 }

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -252,8 +253,8 @@ public final class PatchedBuild {
             throw new BuildException(BuildException.Reason.NO_CHANGED_OBJECTS, req.patch().file(),
                     "no changed objects found: the rebuilt " + String.join(", ", objects) + " are identical to the originals");
         }
-        Path syms = out.resolve("xen-syms");
-        copy(ref.xenSyms(), syms);
+        // OUTPUT/xen-syms: copied there by the reference stage (ReferenceStage), which opens it.
+        Path syms = out.resolve(ReferenceStage.XEN_SYMS);
         Map<String, String> relevantDerived = new TreeMap<>();
         derived.forEach((d, base) -> {
             if (objects.contains(d)) {
@@ -261,22 +262,17 @@ public final class PatchedBuild {
             }
         });
         return new PatchedBuildResult(changed, added, objects, relevantDerived, syms,
-                req.xenSyms().orElse(syms), clock.times());
-    }
-
-    /** The {@code .<obj>.cmd} the build recorded next to an object (its command line), if any. */
-    public static Path commandFile(Path object) {
-        return object.resolveSibling("." + object.getFileName() + ".cmd");
+                req.xenSyms().map(XenSyms::file).orElse(syms), clock.times());
     }
 
     /** Keeps the object's recorded command next to its copy in OUTPUT, for the report (also with -k build). */
     private static void copyCommand(Path object, Path copy) throws IOException {
-        if (Files.isRegularFile(commandFile(object))) {
-            copy(commandFile(object), commandFile(copy));
+        if (Files.isRegularFile(CommandFile.of(object))) {
+            copy(CommandFile.of(object), CommandFile.of(copy));
         }
     }
 
-    private static void copy(Path from, Path to) throws IOException {
+    static void copy(Path from, Path to) throws IOException {
         Files.createDirectories(to.getParent());
         Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -313,7 +309,7 @@ public final class PatchedBuild {
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "cannot read the previous build: " + e.getMessage(), e);
         }
-        Path syms = out.resolve("xen-syms");
-        return new PatchedBuildResult(changed, added, List.of(), Map.of(), syms, req.xenSyms().orElse(syms), List.of());
+        Path syms = out.resolve(ReferenceStage.XEN_SYMS);
+        return new PatchedBuildResult(changed, added, List.of(), Map.of(), syms, req.xenSyms().map(XenSyms::file).orElse(syms), List.of());
     }
 }

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.StageTime;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -61,15 +61,14 @@ public record RecordedCommands(List<Step> commands, Set<String> writes) {
         Set<String> writes = new LinkedHashSet<>();
         for (String o : objects) {
             Path cmdFile = dotFile(xen, o, ".cmd");
-            if (!Files.isRegularFile(cmdFile, LinkOption.NOFOLLOW_LINKS)) {
+            Optional<CommandFile> recorded = CommandFile.read(xen.resolve(o), o);
+            if (recorded.isEmpty()) {
                 return Plan.none(o + ": no recorded command (" + xen.relativize(cmdFile) + ")");
             }
-            List<String> lines = Files.readAllLines(cmdFile, StandardCharsets.ISO_8859_1);
-            String prefix = "cmd_" + o + " := ";
-            if (lines.isEmpty() || !lines.get(0).startsWith(prefix)) {
+            if (!recorded.get().startsWithCommand()) {
                 return Plan.none(o + ": " + xen.relativize(cmdFile) + " does not start with cmd_" + o);
             }
-            Optional<String> cmd = unescape(lines.get(0).substring(prefix.length()).strip());
+            Optional<String> cmd = unescape(recorded.get().command().orElseThrow().strip());
             if (cmd.isEmpty()) {
                 return Plan.none(o + ": the recorded command uses make variables");
             }
@@ -83,7 +82,7 @@ public record RecordedCommands(List<Step> commands, Set<String> writes) {
             if (shell.endsWith(" -o " + tmp + " -MQ " + o)) {
                 // ENFORCE_UNIQUE_SYMBOLS: the compile wrote .<obj>.tmp; Xen then renames the FILE
                 // symbol to the source's path below xen/ (realpath, so links name their target).
-                String source = sourceOf(lines, o);
+                String source = recorded.get().source().orElse(null);
                 String compiler = shell.substring(0, shell.indexOf(' '));
                 if (source == null || !compiler.endsWith("gcc")) {
                     return Plan.none(o + ": cannot tell how Xen fixes up its symbols (source " + source + ", compiler " + compiler + ")");
@@ -174,17 +173,6 @@ public record RecordedCommands(List<Step> commands, Set<String> writes) {
             // Interrupted: ExternalCommand kills what it started when its thread is interrupted.
             pool.shutdownNow();
         }
-    }
-
-    /** {@code source_<obj> := <file>} as fixdep writes it, or null. */
-    private static String sourceOf(List<String> lines, String object) {
-        String prefix = "source_" + object + " := ";
-        for (String l : lines) {
-            if (l.startsWith(prefix)) {
-                return l.substring(prefix.length()).strip();
-            }
-        }
-        return null;
     }
 
     /**

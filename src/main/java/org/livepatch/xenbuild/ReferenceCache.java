@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;

@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.ElfFile;
-import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.Section;
 import org.livepatch.io.IoErrors;
 import org.livepatch.io.ScratchDir;
@@ -29,6 +28,14 @@ public final class RequestChecks {
     private RequestChecks() {}
 
     public static CheckedRequest check(BuildRequest r) throws BuildException, InterruptedException {
+        return check(r, Optional.empty());
+    }
+
+    /**
+     * {@link #check(BuildRequest)}, reusing {@code opened} for {@code --xen-syms} when it is that
+     * file: a batch checks one request per patch, all naming the same xen-syms.
+     */
+    public static CheckedRequest check(BuildRequest r, Optional<XenSyms> opened) throws BuildException, InterruptedException {
         if (r.jobs() < 1) {
             throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
         }
@@ -48,23 +55,24 @@ public final class RequestChecks {
         BuildId depends = BuildId.parseOption("--depends", r.depends());
         Optional<BuildId> xenDepends = r.xenDepends() == null
                 ? Optional.empty() : Optional.of(BuildId.parseOption("--xen-depends", r.xenDepends()));
-        Optional<Path> xenSyms = Optional.empty();
-        ElfFile xenSymsElf = null;
+        // Opened and indexed here, once: the later stages use this model, never the file.
+        Optional<XenSyms> xenSyms = Optional.empty();
         if (r.xenSyms() != null) {
-            xenSymsElf = readXenSyms(r.xenSyms());
-            BuildId syms = buildIdOf(xenSymsElf, r.xenSyms());
+            Path file = r.xenSyms().toAbsolutePath();
+            XenSyms read = opened.filter(o -> o.file().equals(file)).isPresent() ? opened.get() : XenSyms.open(r.xenSyms());
+            BuildId syms = requireBuildId(read, r.xenSyms());
             if (xenDepends.isPresent() && !xenDepends.get().equals(syms)) {
                 throw new BuildException(BuildException.Reason.XEN_SYMS_MISMATCH, r.xenSyms(),
                         "build-id " + syms + " does not match --xen-depends " + xenDepends.get());
             }
-            xenSyms = Optional.of(r.xenSyms().toAbsolutePath());
+            xenSyms = Optional.of(read);
         }
 
         Workspace ws = r.cacheDir() != null ? new Workspace(r.cacheDir().toAbsolutePath()) : Workspace.fromEnvironment(r.environment());
         Path out = checkOutput(r, src, ws);
         Toolchain tools = Toolchain.locate(r.environment());
-        if (xenSymsElf != null && !r.skipCompilerCheck()) {
-            checkCompiler(xenSymsElf, r.xenSyms(), tools);
+        if (xenSyms.isPresent() && !r.skipCompilerCheck()) {
+            checkCompiler(xenSyms.get().elf(), r.xenSyms(), tools);
         }
 
         SourcePatch patch = SourcePatch.parse(r.patch());
@@ -115,29 +123,19 @@ public final class RequestChecks {
         return args;
     }
 
+    /** The build-id of a xen-syms file, read through the one opener ({@link XenSyms#open}). */
     static BuildId readBuildId(Path xenSyms) throws BuildException {
-        return buildIdOf(readXenSyms(xenSyms), xenSyms);
+        return requireBuildId(XenSyms.open(xenSyms), xenSyms);
     }
 
-    private static ElfFile readXenSyms(Path xenSyms) throws BuildException {
-        if (!Files.isRegularFile(xenSyms) || !Files.isReadable(xenSyms)) {
-            throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, xenSyms, "xen-syms file does not exist or is not readable");
-        }
-        try {
-            return ElfReader.read(xenSyms);
-        } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.BAD_XEN_SYMS, xenSyms, "not a readable ELF file: " + e.getMessage(), e);
-        }
+    private static BuildId requireBuildId(XenSyms syms, Path shown) throws BuildException {
+        return syms.buildId().orElseThrow(() -> new BuildException(BuildException.Reason.BAD_XEN_SYMS,
+                shown, "has no GNU build-id note (was it linked with --build-id?)"));
     }
 
-    private static BuildId buildIdOf(ElfFile elf, Path xenSyms) throws BuildException {
-        return elf.buildId().map(BuildId::of).orElseThrow(() -> new BuildException(BuildException.Reason.BAD_XEN_SYMS,
-                xenSyms, "has no GNU build-id note (was it linked with --build-id?)"));
-    }
-
-    /** {@link #checkCompiler(ElfFile, Path, Toolchain)} on a file not read yet (the reference build's xen-syms). */
-    public static void checkCompiler(Path xenSyms, Toolchain tools) throws BuildException {
-        checkCompiler(readXenSyms(xenSyms), xenSyms, tools);
+    /** {@link #checkCompiler(ElfFile, Path, Toolchain)} on the reference build's xen-syms, opened by the reference stage. */
+    public static void checkCompiler(XenSyms xenSyms, Toolchain tools) throws BuildException {
+        checkCompiler(xenSyms.elf(), xenSyms.file(), tools);
     }
 
     /**

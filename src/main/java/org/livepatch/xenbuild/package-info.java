@@ -2,16 +2,20 @@
  * The build stage of livepatch-build: from a Xen source tree (SRC), a config and a patch to
  * pairs of original and patched objects, for create-diff-object.
  *
- * <p>Entry point: {@link org.livepatch.xenbuild.BuildStage#run(BuildRequest, Progress)}. Stages, in
- * order (each reported to the {@link org.livepatch.xenbuild.Progress} callback and timed):
+ * <p>The first three stages of the pipeline, each a class with a typed input and output; the
+ * entry point for the build half alone is {@link org.livepatch.xenbuild.BuildStage#run(BuildRequest, org.livepatch.stage.Progress)}.
+ * Each is reported to the {@link org.livepatch.stage.Progress} callback and timed:
  * <ol>
- *   <li>{@code check}: every up-front refusal ({@link org.livepatch.xenbuild.RequestChecks}); each is a
- *       {@link org.livepatch.xenbuild.BuildException} with its own reason (the CLI gives each its exit code).</li>
- *   <li>{@code hash-source}, {@code reference-build}: the original tree, built once per key in the
- *       cache ({@link org.livepatch.xenbuild.ReferenceCache}), checked against its manifest on every
- *       use and built again when damaged.</li>
- *   <li>{@code copy-reference}, {@code apply-patch}, {@code find-affected}, {@code patched-build},
- *       {@code collect-objects}: the patched objects ({@link org.livepatch.xenbuild.PatchedBuild}).</li>
+ *   <li>{@link org.livepatch.xenbuild.CheckStage} ({@code check}): every up-front refusal
+ *       ({@link org.livepatch.xenbuild.RequestChecks}); each is a {@link org.livepatch.xenbuild.BuildException}
+ *       with its own reason (the CLI gives each its exit code). {@code --xen-syms} is opened here ({@link org.livepatch.xenbuild.XenSyms}).</li>
+ *   <li>{@link org.livepatch.xenbuild.ReferenceStage} ({@code hash-source}, {@code reference-build}): the
+ *       original tree, built once per key in the cache ({@link org.livepatch.xenbuild.ReferenceCache}),
+ *       checked against its manifest on every use and built again when damaged; its xen-syms
+ *       copied to OUTPUT and, without {@code --xen-syms}, opened there.</li>
+ *   <li>{@link org.livepatch.xenbuild.PatchedBuildStage} ({@code copy-reference}, {@code apply-patch},
+ *       {@code find-affected}, {@code patched-build}, {@code collect-objects}, {@code layout-check}):
+ *       the patched objects ({@link org.livepatch.xenbuild.PatchedBuild}).</li>
  * </ol>
  *
  * <p>Safety rules. SRC is never written: it is hashed and copied, the patch is dry-run against a

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildFixtures;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.cli.ExitMapper;
 
 /**

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.xenbuild.BuildRequest;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
@@ -89,6 +89,32 @@ class LivepatchPipelineTest {
         assertTrue(stages.stream().noneMatch(s -> s.startsWith("reference-build:STARTED:building")), "no second reference build: " + stages);
         assertEquals(Files.readString(r.payload(), java.nio.charset.StandardCharsets.ISO_8859_1),
                 Files.readString(r2.payload(), java.nio.charset.StandardCharsets.ISO_8859_1), "byte-identical payloads");
+    }
+
+    /**
+     * The payload is linked by the toolchain's ld ({@code LD}), as the hypervisor was, not by
+     * whatever {@code ld} comes first on PATH: a logging wrapper named by LD must see the
+     * {@code ld -r} of the payload's objects.
+     */
+    @Test
+    void payloadIsLinkedByTheToolchainsLd(@TempDir Path tmp) throws Exception {
+        Path xenSyms = buildRunningHypervisor(tmp);
+        Path src = BuildFixtures.copyMinixen(tmp);
+        Path log = tmp.resolve("ld.log");
+        Path wrapper = tmp.resolve("bin/logging-ld");
+        Files.createDirectories(wrapper.getParent());
+        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> '" + log + "'\nexec ld \"$@\"\n");
+        assertTrue(wrapper.toFile().setExecutable(true));
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("LD", wrapper.toString());
+        BuildRequest req = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .depends(buildId(xenSyms)).xenSyms(xenSyms).environment(env).build();
+        PipelineResult r = LivepatchPipeline.run(req, Progress.NONE);
+
+        assertTrue(Files.isRegularFile(r.payload()));
+        List<String> calls = Files.readAllLines(log);
+        assertTrue(calls.stream().anyMatch(l -> l.contains(" -r ") && l.contains("build-id-note.o")
+                && l.contains(tmp.resolve("out/objects/common/version.o").toString())), String.join("\n", calls));
     }
 
     @Test

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildRequest;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.testsupport.AltEntries;
 import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.XenFixes;

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.xenbuild.LayoutCheck;
-import org.livepatch.xenbuild.StageEvent;
+import org.livepatch.stage.StageEvent;
 import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.XenTree;
 import org.livepatch.cli.ExitMapper;

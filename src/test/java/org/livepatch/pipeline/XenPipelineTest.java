@@ -19,7 +19,7 @@ import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.xenbuild.PatchedBuild;
 import org.livepatch.xenbuild.Workspace;
-import org.livepatch.xenbuild.Progress;
+import org.livepatch.stage.Progress;
 import org.livepatch.testsupport.XenTree;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;

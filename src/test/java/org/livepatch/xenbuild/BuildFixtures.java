@@ -1,5 +1,7 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.Progress;
+import org.livepatch.stage.StageEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;

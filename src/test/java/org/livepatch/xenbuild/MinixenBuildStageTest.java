@@ -1,5 +1,8 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.Progress;
+import org.livepatch.stage.StageEvent;
+import org.livepatch.stage.StageClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -60,7 +60,7 @@ class RecordedCommandsTest {
 
         Path rebuilt = work.resolve("xen/common/foo.o");
         assertEquals(-1L, Files.mismatch(rebuilt, xen.resolve("foo.o")), "rebuilt by the replay");
-        Path cmdFile = PatchedBuild.commandFile(rebuilt);
+        Path cmdFile = CommandFile.of(rebuilt);
         assertTrue(Files.isRegularFile(cmdFile), "the recorded command is still beside the object");
         assertEquals(recorded, Files.readAllLines(cmdFile).get(0));
     }

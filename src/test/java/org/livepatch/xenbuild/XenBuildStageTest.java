@@ -1,5 +1,7 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.stage.Progress;
+import org.livepatch.stage.StageTime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package org.livepatch.xenbuild;
+package org.livepatch.stage;
 
 /** Receives stage events; the CLI prints them, tests record them. Must be cheap and not throw. */
 @FunctionalInterface

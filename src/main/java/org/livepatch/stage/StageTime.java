@@ -1,4 +1,4 @@
-package org.livepatch.xenbuild;
+package org.livepatch.stage;
 
 import java.time.Duration;
 
