@@ -15,10 +15,10 @@ import java.util.concurrent.TimeUnit;
  * (not the JVM's own PATH: a request may carry its own environment), with the version lines that
  * go into the reference-cache key: objects built by another gcc or ld are not the same objects.
  *
- * <p>gcc and ld build the hypervisor, make drives Xen's build, GNU patch applies the patch with
- * upstream's semantics (-p1, zero fuzz, no reversed patches).
+ * <p>gcc and ld build the hypervisor and make drives Xen's build. The source patch is applied by
+ * the tool itself ({@link SourcePatch}), so GNU patch is not among them.
  */
-public record Toolchain(Path gcc, Path ld, Path make, Path patch, String gccVersion, String ldVersion) {
+public record Toolchain(Path gcc, Path ld, Path make, String gccVersion, String ldVersion) {
 
     /** Locates every tool or fails naming the first one missing. */
     public static Toolchain locate(Map<String, String> env) throws BuildException {
@@ -29,8 +29,7 @@ public record Toolchain(Path gcc, Path ld, Path make, Path patch, String gccVers
         Path gcc = find(path, env.getOrDefault("CC", cross + "gcc"));
         Path ld = find(path, env.getOrDefault("LD", cross + "ld"));
         Path make = find(path, "make");
-        Path patch = find(path, "patch");
-        return new Toolchain(gcc, ld, make, patch, firstLine(gcc, env), firstLine(ld, env));
+        return new Toolchain(gcc, ld, make, firstLine(gcc, env), firstLine(ld, env));
     }
 
     private static Path find(String pathVar, String name) throws BuildException {
