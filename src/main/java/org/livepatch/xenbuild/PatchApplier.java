@@ -87,6 +87,7 @@ final class PatchApplier {
                 && current(c.newPath()).isPresent()) {
             source = c.newPath(); // a plain diff names the file it changes by either header
         }
+        // Where the result goes: git names it (a rename, a copy); a plain diff changes the file it read.
         String target = c.newPath() == null ? source : (part.git() ? c.newPath() : source != null ? source : c.newPath());
         log.add("patching file " + target);
         List<String> lines;

@@ -231,11 +231,14 @@ public final class PatchedBuild {
                 continue;
             }
             Files.createDirectories(f.getParent());
-            Set<PosixFilePermission> perms = r.mode().map(PatchedBuild::permissions)
-                    .orElse(Files.exists(f) ? Files.getPosixFilePermissions(f) : permissions(0644));
             Path tmp = f.resolveSibling("." + f.getFileName() + ".lpb-new");
+            // Created as any new file (0666 less the umask, as GNU patch does); an existing file keeps its bits.
             Files.write(tmp, r.text().get().getBytes(StandardCharsets.ISO_8859_1));
-            Files.setPosixFilePermissions(tmp, perms);
+            if (r.mode().isPresent()) {
+                Files.setPosixFilePermissions(tmp, permissions(r.mode().get()));
+            } else if (Files.exists(f)) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(f));
+            }
             Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
     }
