@@ -15,6 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * to a stage log. Interrupting the calling thread kills the program and all its children (a
  * make with -j has many), so an aborted run leaves no compiler writing into a tree behind it;
  * a JVM shutdown (Ctrl-C) does the same for every command still running.
+ *
+ * <p>Not commons-exec (used for {@link Toolchain}'s short queries): its watchdog and process
+ * destroyer stop only the direct child, not the compilers make started, and its stream pumping
+ * would copy a build's output through JVM threads where a redirect lets the process write the log
+ * itself.
  */
 public record ExternalCommand(List<String> argv, Path workDir, Map<String, String> environment) {
 

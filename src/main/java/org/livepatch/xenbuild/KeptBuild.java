@@ -39,7 +39,7 @@ public final class KeptBuild {
         Path out = req.outputDir();
         try {
             StringBuilder sb = new StringBuilder(HEADER).append('\n');
-            sb.append("patch.sha256\t").append(ReferenceEntry.sha256(req.patch().file())).append('\n');
+            sb.append("patch.sha256\t").append(req.patch().sha256()).append('\n');
             sb.append("patch.file\t").append(req.patch().file().toAbsolutePath()).append('\n');
             sb.append("reference.key\t").append(ref.key().hex()).append('\n');
             keptFiles(out).forEach((rel, sha) -> sb.append("F\t").append(sha).append('\t').append(rel).append('\n'));
@@ -77,7 +77,7 @@ public final class KeptBuild {
                     throw refuse(file, "damaged (bad line " + l + "): build again without -k build");
                 }
             }
-            String patch = ReferenceEntry.sha256(req.patch().file());
+            String patch = req.patch().sha256();
             if (!patch.equals(fields.get("patch.sha256"))) {
                 throw refuse(out, "its objects were built from another patch (" + fields.get("patch.file") + ", sha256 "
                         + abbrev(fields.get("patch.sha256")) + "), not " + req.patch().file() + " (sha256 " + abbrev(patch)

@@ -3,10 +3,13 @@ package org.livepatch.xenbuild;
 import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -209,16 +212,49 @@ public final class PatchedBuild {
         }
     }
 
-    /** Upstream's flags (livepatch-build: apply_patch): -p1, forward only, no fuzz; no backup files. */
-    private static void applyPatch(CheckedRequest req, Path work, Path log)
-            throws IOException, InterruptedException, BuildException {
-        List<String> argv = List.of(req.toolchain().patch().toString(), "-p1", "-N", "-f", "--fuzz=0",
-                "--no-backup-if-mismatch", "-i", req.patch().file().toAbsolutePath().toString());
-        int rc = new ExternalCommand(argv, work, req.makeEnvironment()).run(log);
-        if (rc != 0) {
-            throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, req.patch().file(),
-                    "patch does not apply to the reference copy (see " + log + ")");
+    /**
+     * The patch applied to the copy (upstream: {@code patch -p1 -N -F0}; see {@link PatchApplier}).
+     * Each changed file is written beside itself and renamed over the old name, so a file that is
+     * still a hard link into the cache is replaced, never written through; it keeps its permission
+     * bits unless git's header gives new ones.
+     */
+    private static void applyPatch(CheckedRequest req, Path work, Path log) throws IOException, BuildException {
+        PatchApplier.Outcome outcome = req.patch().applyTo(work);
+        Path root = work.toAbsolutePath().normalize();
+        Files.createDirectories(log.getParent());
+        Files.write(log, outcome.log(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        for (PatchApplier.Result r : outcome.results()) {
+            Path f = root.resolve(r.path()).normalize();
+            if (!f.startsWith(root)) {
+                throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, req.patch().file(),
+                        "patch names a file outside the tree: " + r.path());
+            }
+            if (r.text().isEmpty()) {
+                Files.deleteIfExists(f);
+                continue;
+            }
+            Files.createDirectories(f.getParent());
+            Path tmp = f.resolveSibling("." + f.getFileName() + ".lpb-new");
+            // Created as any new file (0666 less the umask, as GNU patch does); an existing file keeps its bits.
+            Files.write(tmp, r.text().get().getBytes(StandardCharsets.ISO_8859_1));
+            if (r.mode().isPresent()) {
+                Files.setPosixFilePermissions(tmp, permissions(r.mode().get()));
+            } else if (Files.exists(f)) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(f));
+            }
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> s = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, high bit first
+        for (int i = 0; i < 9; i++) {
+            if ((mode & (0400 >> i)) != 0) {
+                s.add(bits[i]);
+            }
+        }
+        return s;
     }
 
     private static PatchedBuildResult collect(CheckedRequest req, ReferenceBuild ref, Path work, List<String> objects,

@@ -18,11 +18,14 @@ import org.livepatch.io.ScratchDir;
 
 /**
  * Every check that can fail before a build starts, in upstream's order where it has one
- * (livepatch-build: the option checks, then CONFIG_LIVEPATCH, then {@code patch --dry-run}),
+ * (livepatch-build: the option checks, then CONFIG_LIVEPATCH, then the patch's dry run),
  * cheapest first. A request that passes cannot fail for a reason we could have seen up front.
  */
 public final class RequestChecks {
-    /** {@code $LPB_CACHE/tmp/patch-check-*}: where the patch's dry run happens. */
+    /**
+     * {@code $LPB_CACHE/tmp/patch-check-*}: where earlier versions ran {@code patch --dry-run};
+     * what their killed runs left is still swept away.
+     */
     public static final String PATCH_CHECK_PREFIX = "patch-check-";
 
     private RequestChecks() {}
@@ -77,7 +80,8 @@ public final class RequestChecks {
 
         SourcePatch patch = SourcePatch.parse(r.patch());
         patch.requireHypervisorSource();
-        dryRun(patch, src, ws, tools, r.environment());
+        dryRun(patch, src, ws);
+        checkCacheWritable(ws);
 
         BuildStrings strings = BuildStrings.from(r.environment());
         Map<String, String> env = XenMake.environment(r.environment(), strings);
@@ -244,47 +248,36 @@ public final class RequestChecks {
     }
 
     /**
-     * {@code patch -p1 --dry-run -N -f --fuzz=0} (upstream's flags: forward only, no questions,
-     * no fuzz) against a scratch copy of just the files the patch touches, so not even a
-     * dry run reads SRC through patch's eyes. Before any build: a patch that does not apply
-     * must not cost a reference build.
+     * The patch applied in memory to the files of SRC it touches, with {@code patch -p1 -N -F0}'s
+     * rules (see {@link PatchApplier}); nothing is written. Before any build: a patch that does not
+     * apply must not cost a reference build. Scratch directories that runs of earlier versions
+     * left for their {@code patch --dry-run} are still removed here.
      */
-    private static void dryRun(SourcePatch patch, Path src, Workspace ws, Toolchain tools, Map<String, String> env)
-            throws BuildException, InterruptedException {
+    private static void dryRun(SourcePatch patch, Path src, Workspace ws) throws BuildException {
         Path tmp = ws.root().resolve("tmp");
         try {
-            // Scratch directories of runs that died before removing theirs (see ScratchDir).
             ScratchDir.sweep(tmp, PATCH_CHECK_PREFIX);
-        } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.WORKSPACE, tmp, "cannot clean up after a dead run: " + IoErrors.describe(e), e);
-        }
-        try (ScratchDir sd = ScratchDir.create(tmp, PATCH_CHECK_PREFIX)) {
-            Path scratch = sd.dir();
-            for (FileChange c : patch.changes()) {
-                if (c.oldPath() != null) {
-                    Path from = src.resolve(c.oldPath()).normalize();
-                    if (from.startsWith(src) && Files.isRegularFile(from)) {
-                        Path to = scratch.resolve(c.oldPath());
-                        Files.createDirectories(to.getParent());
-                        Files.copy(from, to);
-                    }
-                }
-            }
-            Path log = scratch.resolve("patch.log");
-            List<String> argv = List.of(tools.patch().toString(), "-p1", "--dry-run", "-N", "-f", "--fuzz=0",
-                    "-i", patch.file().toAbsolutePath().toString());
-            int rc = new ExternalCommand(argv, scratch, env).run(log);
-            if (rc != 0) {
-                String why = Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream()
-                        .skip(1)
-                        .filter(l -> l.contains("FAILED") || l.contains("No file to patch") || l.contains("can't find file")
-                                || l.contains("Reversed") || l.contains("malformed") || l.contains("Only garbage"))
-                        .findFirst().orElse("patch exited " + rc).strip();
-                throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, patch.file(),
-                        "patch does not apply with zero fuzz: " + why);
-            }
+            patch.applyTo(src);
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, ws.root(), "cannot check the patch: " + IoErrors.describe(e), e);
+        }
+    }
+
+    /**
+     * Every build writes the cache (source digests, reference builds and their locks). A cache it
+     * cannot write is said here, naming the directory and the OS's reason, before anything is
+     * built; found later it would surface as a failure to read SRC or to lock a key.
+     */
+    private static void checkCacheWritable(Workspace ws) throws BuildException {
+        for (Path dir : List.of(ws.root(), ws.refs(), SourceDigestCache.directory(ws))) {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new BuildException(BuildException.Reason.WORKSPACE, ws.root(), "cannot write the cache: " + IoErrors.describe(e), e);
+            }
+            if (!Files.isWritable(dir)) {
+                throw new BuildException(BuildException.Reason.WORKSPACE, ws.root(), "cannot write the cache: " + dir + ": permission denied");
+            }
         }
     }
 }

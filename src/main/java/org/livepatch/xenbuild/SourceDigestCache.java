@@ -31,13 +31,18 @@ public final class SourceDigestCache {
     /** What {@link #lookup} found: the digest, and whether it came from a record rather than from reading SRC. */
     public record Digest(String digest, boolean recorded) {}
 
+    /** Where the records live: {@code sources/} under the cache root. */
+    static Path directory(Workspace workspace) {
+        return workspace.root().resolve("sources");
+    }
+
     public SourceDigestCache(Workspace workspace) {
         this(workspace, m -> { });
     }
 
     /** @param notice receives one line when a damaged record is dropped */
     public SourceDigestCache(Workspace workspace, Consumer<String> notice) {
-        this.dir = workspace.root().resolve("sources");
+        this.dir = directory(workspace);
         this.notice = notice;
     }
 

@@ -1,28 +1,42 @@
 package org.livepatch.xenbuild;
 
 import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * A unified diff against the Xen tree, as {@code patch -p1} from the directory holding {@code xen/}
- * reads it. Parsed only far enough to know which files it touches: the hunks are applied by GNU
- * patch, with upstream's flags, so a patch behaves exactly as it does with the tool we replace.
+ * reads it: read once, parsed into {@link FilePatch}es whose hunks are java-diff-utils deltas, and
+ * applied by {@link PatchApplier} with upstream's semantics (-p1, forward only, zero fuzz), first
+ * in memory against SRC as the early check, then to the patched tree. The touched files come
+ * from the same parse.
+ *
+ * @param sha256 the digest of the bytes that were parsed (what a kept build records)
  */
-public record SourcePatch(Path file, List<FileChange> changes) {
+public record SourcePatch(Path file, List<FileChange> changes, List<FilePatch> parts, String sha256) {
 
     /** Suffixes of files that end up in an object: C, headers, assembly, included fragments. */
     private static final List<String> COMPILED_SUFFIXES = List.of(".c", ".h", ".S", ".s", ".inc");
 
     public SourcePatch {
         changes = List.copyOf(changes);
+        parts = List.copyOf(parts);
+    }
+
+    /** Only the file list: for code that asks which files a patch touches, never applies it. */
+    public SourcePatch(Path file, List<FileChange> changes) {
+        this(file, changes, List.of(), "");
     }
 
     public static SourcePatch parse(Path file) throws BuildException {
@@ -32,67 +46,63 @@ public record SourcePatch(Path file, List<FileChange> changes) {
         if (!Files.isRegularFile(file)) {
             throw new BuildException(BuildException.Reason.BAD_PATCH, file, "patch file does not exist");
         }
-        String text;
+        byte[] bytes;
         try {
-            // ISO-8859-1 maps every byte to a char: a patch in any encoding parses, and paths
-            // are ASCII in practice.
-            text = Files.readString(file, StandardCharsets.ISO_8859_1);
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.BAD_PATCH, file, "cannot read patch: " + e.getMessage(), e);
         }
-        List<FileChange> changes = parseText(text);
-        if (changes.isEmpty()) {
+        // ISO-8859-1 maps every byte to a char: a patch in any encoding parses, lines compare as
+        // bytes, and the patched files are written back byte for byte.
+        List<FilePatch> parts = UnifiedDiffText.parse(new String(bytes, StandardCharsets.ISO_8859_1));
+        // A hunk makes it a patch, a malformed one too (that patch does not apply, exit 20 as
+        // with GNU patch); git's rename, mode and binary parts alone do not.
+        if (parts.stream().allMatch(p -> p.hunks().isEmpty() && !p.problem().orElse("").startsWith("malformed"))) {
             throw new BuildException(BuildException.Reason.BAD_PATCH, file,
                     "not a unified diff: no '--- a/...' / '+++ b/...' file headers");
         }
-        return new SourcePatch(file, changes);
+        return new SourcePatch(file, byPath(parts), parts, sha256(bytes));
     }
 
     /** The file headers of a unified diff, in order, merged by path (a file may appear twice). */
     static List<FileChange> parseText(String text) {
+        return byPath(UnifiedDiffText.parse(text));
+    }
+
+    private static List<FileChange> byPath(List<FilePatch> parts) {
         Map<String, FileChange> byPath = new LinkedHashMap<>();
-        String[] lines = text.split("\n", -1);
-        for (int i = 0; i + 1 < lines.length; i++) {
-            String minus = lines[i];
-            String plus = lines[i + 1];
-            // A header pair is "--- old" directly followed by "+++ new" and then a hunk. Checking
-            // for the "@@" line avoids reading a removed line that starts with "-- " as a header.
-            if (minus.startsWith("--- ") && plus.startsWith("+++ ") && i + 2 < lines.length
-                    && lines[i + 2].startsWith("@@")) {
-                String oldPath = stripComponent(headerPath(minus));
-                String newPath = stripComponent(headerPath(plus));
-                FileChange c = new FileChange(oldPath, newPath);
-                byPath.putIfAbsent(c.path(), c);
-                i++;
-            }
+        for (FilePatch p : parts) {
+            byPath.putIfAbsent(p.change().path(), p.change());
         }
         return new ArrayList<>(byPath.values());
     }
 
-    private static String headerPath(String headerLine) {
-        String p = headerLine.substring(4);
-        int tab = p.indexOf('\t');
-        if (tab >= 0) {
-            p = p.substring(0, tab); // diff -u appends a tab and a timestamp
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
         }
-        p = p.strip();
-        if (p.startsWith("\"") && p.endsWith("\"") && p.length() >= 2) {
-            p = p.substring(1, p.length() - 1); // git quotes names with unusual characters
-        }
-        return p;
     }
 
-    /** {@code patch -p1}: drop everything up to the first '/'; /dev/null means no file. */
-    private static String stripComponent(String p) {
-        if (p.equals("/dev/null")) {
-            return null;
+    /**
+     * Applies the patch in memory to the files of {@code root} (paths below it, as -p1 names them);
+     * returns what changes, or throws PATCH_DOES_NOT_APPLY naming the file and hunk.
+     */
+    public PatchApplier.Outcome applyTo(Path root) throws BuildException, IOException {
+        Path base = root.toAbsolutePath().normalize();
+        try {
+            return PatchApplier.apply(this, path -> {
+                Path f = base.resolve(path).normalize();
+                if (!f.startsWith(base) || !Files.isRegularFile(f)) {
+                    return Optional.empty();
+                }
+                return Optional.of(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1));
+            });
+        } catch (PatchApplier.Failure e) {
+            throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, file,
+                    "patch does not apply with zero fuzz: " + e.getMessage());
         }
-        int slash = p.indexOf('/');
-        String rest = slash < 0 ? p : p.substring(slash + 1);
-        while (rest.startsWith("./")) {
-            rest = rest.substring(2);
-        }
-        return rest;
     }
 
     /** Every path the patch reads or writes, sorted. */

@@ -18,8 +18,8 @@
  *       the patched objects ({@link org.livepatch.xenbuild.PatchedBuild}).</li>
  * </ol>
  *
- * <p>Safety rules. SRC is never written: it is hashed and copied, the patch is dry-run against a
- * scratch copy of the touched files, and OUTPUT and the cache may not lie inside it. OUTPUT must
+ * <p>Safety rules. SRC is never written: it is hashed and copied, the patch is tried on the
+ * touched files in memory ({@link org.livepatch.xenbuild.SourcePatch#applyTo}), and OUTPUT and the cache may not lie inside it. OUTPUT must
  * not exist or be an empty directory (upstream requires it not to exist; an empty directory
  * cannot lose anything), except with {@code -k build}, which reads a previous run's OUTPUT. The
  * stage never deletes a file it did not create.

@@ -86,12 +86,28 @@ class LauncherMessagesTest {
 
     @Test
     void aCacheThatCannotBeWrittenSaysWhy() throws Exception {
-        Files.createDirectories(cache.resolve("tmp"));
-        Files.setPosixFilePermissions(cache.resolve("tmp"), PosixFilePermissions.fromString("r-xr-xr-x"));
+        Files.createDirectories(cache);
+        Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("r-xr-xr-x"));
         Run r = run(asUnprivileged(), BuildFixtures.patch("minixen-extra-version.patch"), tmp.resolve("out"));
         assertEquals(26, r.code(), r.err());
-        assertTrue(lastLine(r.err()).contains("cannot check the patch: " + cache.resolve("tmp")), r.err());
+        assertTrue(lastLine(r.err()).contains("cannot write the cache: " + cache), r.err());
         assertTrue(lastLine(r.err()).endsWith("permission denied"), r.err());
+    }
+
+    /**
+     * The patch check used to run {@code patch --dry-run} in a scratch directory under
+     * {@code $LPB_CACHE/tmp}, so a read-only {@code tmp} stopped the run there (exit 26, "cannot
+     * check the patch: .../tmp: permission denied"). The check is in memory now and nothing else
+     * writes {@code tmp}: the same cache builds.
+     */
+    @Test
+    void aCacheWhoseTmpCannotBeWrittenNoLongerStopsTheCheck() throws Exception {
+        Files.createDirectories(cache.resolve("tmp"));
+        Files.setPosixFilePermissions(cache.resolve("tmp"), PosixFilePermissions.fromString("r-xr-xr-x"));
+        Path out = tmp.resolve("out");
+        Run r = run(asUnprivileged(), BuildFixtures.patch("minixen-extra-version.patch"), out);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(out.resolve("minixen-extra-version.livepatch")), r.err());
     }
 
     /**

@@ -19,9 +19,9 @@ import org.livepatch.testsupport.Tools;
  * process of its own, on the classes this build just compiled: {@code LPB_JAR} points to a jar
  * that holds only a manifest whose Class-Path lists the test run's classpath, so the launcher
  * neither needs the packaged jar nor starts Maven. A directory {@code bin/} of wrappers goes first
- * on PATH: a {@code gcc} and a {@code patch} that, while the file {@code ARM-gcc} or
- * {@code ARM-patch} exists, write their pid into {@code started-<tool>} and block (a compile, a
- * dry run), so a test knows a run is mid-way without watching a clock.
+ * on PATH: a {@code gcc} that, while the file {@code ARM-gcc} exists, writes its pid into
+ * {@code started-gcc} and blocks in a compile, so a test knows a run is mid-way without watching
+ * a clock.
  */
 final class LauncherProcess {
     final Path dir;
@@ -47,7 +47,6 @@ final class LauncherProcess {
         // and a source edited while the tests run must not start a Maven build from inside one.
         Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.from(java.time.Instant.now().plus(java.time.Duration.ofDays(3650))));
         wrapper("gcc", "*\" -c \"*");
-        wrapper("patch", "*\" --dry-run \"*");
         env.putAll(System.getenv());
         env.put("PATH", bin + ":" + System.getenv("PATH"));
         env.put("LPB_JAR", jar.toString());
