@@ -52,7 +52,13 @@ expect_ok xen-livepatch upload xen_replace_world xen_replace_world.livepatch
 expect_state xen_replace_world CHECKED
 expect_contains completed xen-livepatch replace xen_replace_world
 expect_state xen_replace_world APPLIED xen_hello_world CHECKED xen_bye_world CHECKED
-expect_extra "Hello Again Wor"      # xen_extra holds 16 bytes of "Hello Again World!"
+# 4.17's tools read the extra version through XENVER_extraversion, a 16-byte field, so they
+# show 16 bytes of "Hello Again World!"; 4.20's ask XENVER_extraversion2, which has no such
+# limit. Which tools this dom0 has is what decides.
+case "$(ls -d /usr/lib/xen-*/bin)" in
+    /usr/lib/xen-4.17/bin) expect_extra "Hello Again Wor" ;;
+    *) expect_extra "Hello Again World!" ;;
+esac
 
 # --- revert and unload everything: the original version is back --------------------------
 expect_contains completed xen-livepatch revert xen_replace_world
@@ -83,7 +89,7 @@ expect_extra "$orig"
 
 # Not used: xen_nop.livepatch. It NOPs all but the last byte of xen_minor_version,
 # assuming the function ends in a 1-byte `ret`; with CONFIG_RETURN_THUNK=y (default in
-# this 4.17.5) it ends in `jmp __x86_return_thunk` (5 bytes), so applying it leaves a
+# 4.17.5 and 4.20.4) it ends in `jmp __x86_return_thunk` (5 bytes), so applying it leaves a
 # stray byte and Xen dies with a double fault the next time the function runs.
 
 expect_contains "Nothing to list" xen-livepatch list
