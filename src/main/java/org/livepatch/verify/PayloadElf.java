@@ -23,8 +23,7 @@ public final class PayloadElf {
     static final int SYM_SIZE = 24;
     static final int SHN_COMMON = 0xfff2;
     static final int ELFOSABI_FREEBSD = 9;
-    /** xen/common/livepatch_elf.c: livepatch_header_check's "arbitrary boundary limit". */
-    static final int MAX_SECTIONS = 1024;
+    static final int MAX_SECTIONS = HypervisorRules.MAX_SECTIONS;
 
     /** One section header as Xen sees it, with its bytes in the file ({@link Bytes#EMPTY} for SHT_NOBITS). */
     public record SectionHeader(int index, String name, int type, long flags, long addr, long offset, long size,
