@@ -1,5 +1,12 @@
 package org.livepatch.link;
 
+import static org.livepatch.verify.HypervisorRules.ENDBR64_LEN;
+import static org.livepatch.verify.HypervisorRules.MAX_NAME_LENGTH;
+import static org.livepatch.verify.HypervisorRules.MAX_PAYLOAD_SIZE;
+import static org.livepatch.verify.HypervisorRules.MAX_SECTIONS;
+import static org.livepatch.verify.HypervisorRules.OPAQUE_SIZE;
+import static org.livepatch.verify.HypervisorRules.PATCH_INSN_SIZE;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,13 +46,6 @@ import org.livepatch.xen.XenSymsException;
  * apply time, {@code xen/common/livepatch.c: build_id_dep}).
  */
 public final class HypervisorLimits {
-    private static final long MAX_PAYLOAD_SIZE = HypervisorRules.MAX_PAYLOAD_SIZE;
-    private static final int MAX_NAME_LENGTH = HypervisorRules.MAX_NAME_LENGTH;
-    private static final int MAX_SECTIONS = HypervisorRules.MAX_SECTIONS;
-    private static final int PATCH_INSN_SIZE = HypervisorRules.PATCH_INSN_SIZE;
-    private static final int MAX_NOP_SIZE = HypervisorRules.OPAQUE_SIZE;
-    private static final int ENDBR_SIZE = HypervisorRules.ENDBR64_LEN;
-
     private final XenSymbolTable xen;
     private final HypervisorRules rules;
     private final FuncLayout layout;
@@ -415,8 +415,8 @@ public final class HypervisorLimits {
         long oldSize = e.raw().oldSize();
         if (!e.hasNewAddr()) {
             // A NOP patch: new_size bytes of the old function are overwritten with NOPs.
-            if (e.raw().newSize() > MAX_NOP_SIZE) {
-                p.add(what + ": NOP patch of " + e.raw().newSize() + " bytes, more than " + MAX_NOP_SIZE + " (arch_livepatch_verify_func)");
+            if (e.raw().newSize() > OPAQUE_SIZE) {
+                p.add(what + ": NOP patch of " + e.raw().newSize() + " bytes, more than " + OPAQUE_SIZE + " (arch_livepatch_verify_func)");
             }
             if (oldSize < e.raw().newSize()) {
                 p.add(what + ": NOP patch of " + e.raw().newSize() + " bytes is longer than old_size " + oldSize + " (arch_livepatch_verify_func)");
@@ -426,10 +426,10 @@ public final class HypervisorLimits {
             return;
         }
         int needed = PATCH_INSN_SIZE;
-        Optional<Bytes> head = xen.bytesAt(e.oldAddr(), ENDBR_SIZE);
+        Optional<Bytes> head = xen.bytesAt(e.oldAddr(), ENDBR64_LEN);
         if (head.isPresent() && HypervisorRules.startsWithEndbr64(head.get())) {
             // The jump goes after the ENDBR64 (or its boot-time poison), so 4 more bytes are needed.
-            needed += ENDBR_SIZE;
+            needed += ENDBR64_LEN;
         }
         if (e.hasNewAddr() && oldSize != 0 && oldSize < needed) {
             p.add(what + ": old_size " + oldSize + " is below the " + needed + " bytes a jump needs (arch_livepatch_verify_func)");

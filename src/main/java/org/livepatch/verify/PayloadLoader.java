@@ -1,5 +1,16 @@
 package org.livepatch.verify;
 
+import static org.livepatch.verify.HypervisorRules.ALT_INSTR_SIZE;
+import static org.livepatch.verify.HypervisorRules.BUG_FRAME_SIZE;
+import static org.livepatch.verify.HypervisorRules.ENDBR64_LEN;
+import static org.livepatch.verify.HypervisorRules.EX_TABLE_ENTRY_SIZE;
+import static org.livepatch.verify.HypervisorRules.KSYM_NAME_LEN;
+import static org.livepatch.verify.HypervisorRules.LIVEPATCH_RANGE;
+import static org.livepatch.verify.HypervisorRules.MAX_NAME_LENGTH;
+import static org.livepatch.verify.HypervisorRules.MAX_PAYLOAD_SIZE;
+import static org.livepatch.verify.HypervisorRules.OPAQUE_SIZE;
+import static org.livepatch.verify.HypervisorRules.PATCH_INSN_SIZE;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -22,17 +33,6 @@ import org.livepatch.verify.PayloadElf.SymbolEntry;
  * Xen 4.17.5's unless a rule names another release.
  */
 final class PayloadLoader {
-    static final long MAX_PAYLOAD_SIZE = HypervisorRules.MAX_PAYLOAD_SIZE;
-    static final int MAX_NAME = HypervisorRules.MAX_NAME_LENGTH;
-    static final int KSYM_NAME_LEN = HypervisorRules.KSYM_NAME_LEN;
-    static final int ENDBR64_LEN = HypervisorRules.ENDBR64_LEN;
-    static final int PATCH_INSN_SIZE = HypervisorRules.PATCH_INSN_SIZE;
-    static final long LIVEPATCH_RANGE = HypervisorRules.LIVEPATCH_RANGE;
-    static final int OPAQUE_SIZE = HypervisorRules.OPAQUE_SIZE;
-    static final int ALT_INSTR_SIZE = HypervisorRules.ALT_INSTR_SIZE;
-    static final int BUG_FRAME_SIZE = HypervisorRules.BUG_FRAME_SIZE;
-    static final int EX_TABLE_ENTRY_SIZE = HypervisorRules.EX_TABLE_ENTRY_SIZE;
-
     private final HypervisorModel hv;
     private final HypervisorRules rules;
     private final String name;
@@ -106,8 +106,8 @@ final class PayloadLoader {
 
     // xen/common/livepatch.c: verify_payload, get_name, livepatch_upload
     private void verifyUpload() throws PayloadRejectedException {
-        if (name.isEmpty() || name.length() > MAX_NAME || name.indexOf('\0') >= 0) {
-            throw reject(RejectReason.NAME_INVALID, "payload name must have 1 to " + MAX_NAME + " characters (has " + name.length() + ")");
+        if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || name.indexOf('\0') >= 0) {
+            throw reject(RejectReason.NAME_INVALID, "payload name must have 1 to " + MAX_NAME_LENGTH + " characters (has " + name.length() + ")");
         }
         if (data.length == 0 || data.length > MAX_PAYLOAD_SIZE) {
             throw reject(RejectReason.PAYLOAD_SIZE, "payload is " + data.length + " bytes; Xen takes 1 byte to 2 MiB");
