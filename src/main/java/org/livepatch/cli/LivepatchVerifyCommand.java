@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
 import org.livepatch.elf.Bytes;
 import org.livepatch.verify.ApplyPlan;
 import org.livepatch.verify.DependencyGraph;
+import org.livepatch.verify.HypervisorRules;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.PayloadFile;
 import org.livepatch.verify.PayloadInfo;
@@ -71,11 +73,22 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         @Option(names = "--json", description = "print JSON for CI")
         boolean json;
 
+        @Option(names = "--xen-version", paramLabel = "X.Y", description = "check with the rules of this Xen release instead of the one xen-syms names ("
+                + "4.17, 4.20 or 4.22)")
+        String xenVersion;
+
         @Parameters(arity = "1..*", paramLabel = "PAYLOAD", description = "payloads, in load order (each applied on top of the previous)")
         List<Path> payloads;
 
         LoadCheck.Report run() throws IOException {
             XenSymbolTable xen = LoadCheck.readHypervisor(xenSyms);
+            HypervisorRules.Choice model = HypervisorRules.forHypervisor(xen);
+            if (xenVersion != null) {
+                HypervisorRules named = rulesNamed(xenVersion);
+                model = named.equals(model.rules()) ? HypervisorRules.Choice.exact(named)
+                        : new HypervisorRules.Choice(named, Optional.of("--xen-version " + xenVersion + ": checking with the Xen " + named.name()
+                                + " rules, not those of the release " + xenSyms + " names"));
+            }
             List<PayloadFile> files = new ArrayList<>();
             for (Path p : payloads) {
                 files.add(PayloadFile.read(p));
@@ -85,7 +98,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
                     .withUploadOnly(uploadOnly)
                     .withNodeps(nodeps)
                     .withReplaceLast(replace);
-            return LoadCheck.check(xen, files, options);
+            return LoadCheck.check(xen, model, files, options);
         }
 
         /**
@@ -108,11 +121,21 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
 
     /** Each payload read on its own, with no hypervisor (what {@code info} and {@code deps} need). */
     static List<PayloadOutcome> inspect(List<Path> payloads) throws IOException {
+        return inspect(payloads, HypervisorRules.XEN_4_17);
+    }
+
+    static List<PayloadOutcome> inspect(List<Path> payloads, HypervisorRules rules) throws IOException {
         List<PayloadOutcome> outcomes = new ArrayList<>();
         for (Path p : payloads) {
-            outcomes.add(LoadCheck.inspect(PayloadFile.read(p)));
+            outcomes.add(LoadCheck.inspect(PayloadFile.read(p), rules));
         }
         return outcomes;
+    }
+
+    /** {@code --xen-version}: a modelled release, or a usage error naming those there are. */
+    static HypervisorRules rulesNamed(String release) {
+        return HypervisorRules.named(release).orElseThrow(() -> new CommandRunner.UserError(ExitCode.USAGE,
+                "--xen-version " + release + " is not a modelled Xen release; known: " + HypervisorRules.knownNames()));
     }
 
     static long parseAddress(String s) {
@@ -147,7 +170,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
-            description = "Load the payloads in order as Xen 4.17.5 would (upload, then apply on top of the previous); print one verdict per payload.")
+            description = "Load the payloads in order as the hypervisor of --xen-syms would (upload, then apply on top of the previous); print one verdict per payload.")
     static final class Check implements Callable<Integer> {
         @Mixin
         StackOptions stack;
@@ -185,6 +208,10 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         @Option(names = "--json", description = "print JSON")
         boolean json;
 
+        @Option(names = "--xen-version", paramLabel = "X.Y", defaultValue = "4.17",
+                description = "read the payloads with the structural rules of this Xen release (4.17, 4.20 or 4.22; default ${DEFAULT-VALUE})")
+        String xenVersion;
+
         @Parameters(arity = "1..*", paramLabel = "PAYLOAD")
         List<Path> payloads;
 
@@ -193,11 +220,13 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            List<PayloadOutcome> outcomes = inspect(payloads);
+            HypervisorRules rules = rulesNamed(xenVersion);
+            List<PayloadOutcome> outcomes = inspect(payloads, rules);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.print(PayloadInfo.toJson(outcomes));
+                out.print(PayloadInfo.toJson(outcomes, rules));
             } else {
+                out.println("rules: " + rules + " (no xen-syms: structure only)");
                 PayloadInfo.print(out, outcomes);
             }
             out.flush();

@@ -4,6 +4,7 @@ import java.util.HexFormat;
 import java.util.Optional;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
+import org.livepatch.verify.BuildIdNoteCheck;
 
 /**
  * A GNU build-id note as a payload carries it in {@code .livepatch.depends},
@@ -15,7 +16,7 @@ import org.livepatch.elf.Elf;
  */
 public record BuildIdNote(Bytes id) {
     /** sizeof(Elf_Note): namesz, descsz, type. */
-    public static final int HEADER_SIZE = 12;
+    public static final int HEADER_SIZE = BuildIdNoteCheck.HEADER_SIZE;
     private static final int NAME_SIZE = 4; // "GNU\0"
 
     public BuildIdNote {
@@ -53,51 +54,31 @@ public record BuildIdNote(Bytes id) {
     }
 
     /**
-     * Reads the first note of a section the way the hypervisor does
-     * ({@code xen/common/version.c: xen_build_id_check}, called from
-     * {@code xen/common/livepatch.c: prepare_payload}): the section must be larger than a note
-     * header, the note of type NT_GNU_BUILD_ID, its name at least 4 bytes and equal to "GNU",
-     * name and descriptor inside the section, the descriptor non-empty. Only the first note counts.
+     * Reads the first note of a section the way the hypervisor does ({@link BuildIdNoteCheck},
+     * the rule the verifier's loader uses too), worded for the assembler's list of problems.
      *
      * @return the reason the hypervisor would refuse it, or empty when it accepts
      */
     public static Optional<String> problemWith(Bytes section) {
-        if (section.length() <= HEADER_SIZE) {
-            return Optional.of("is " + section.length() + " bytes, not more than a note header (12)");
+        BuildIdNoteCheck.Result r = BuildIdNoteCheck.check(section);
+        if (r.accepted()) {
+            return Optional.empty();
         }
-        long namesz = section.u32(0);
-        long descsz = section.u32(4);
-        long type = section.u32(8);
-        if (type != Elf.NT_GNU_BUILD_ID) {
-            return Optional.of("first note has type " + type + ", not NT_GNU_BUILD_ID (3)");
-        }
-        if (namesz < NAME_SIZE) {
-            return Optional.of("note name size " + namesz + " is below 4");
-        }
-        if (namesz + descsz > section.length() - HEADER_SIZE) {
-            return Optional.of("note name (" + namesz + ") and descriptor (" + descsz + ") run past the section (" + section.length() + " bytes)");
-        }
-        if (section.u8(12) != 'G' || section.u8(13) != 'N' || section.u8(14) != 'U' || section.u8(15) != 0) {
-            return Optional.of("note name is not \"GNU\"");
-        }
-        if (descsz == 0) {
-            return Optional.of("build-id is empty");
-        }
-        long descOff = HEADER_SIZE + ((namesz + 3) & ~3L);
-        if (descOff + descsz > section.length()) {
-            return Optional.of("build-id runs past the section");
-        }
-        return Optional.empty();
+        return Optional.of(switch (r.problem()) {
+            case TOO_SMALL -> "is " + r.size() + " bytes, not more than a note header (12)";
+            case WRONG_TYPE -> "first note has type " + r.type() + ", not NT_GNU_BUILD_ID (3)";
+            case NAME_TOO_SHORT -> "note name size " + r.namesz() + " is below 4";
+            case OVERRUNS -> "note name (" + r.namesz() + ") and descriptor (" + r.descsz() + ") run past the section (" + r.size() + " bytes)";
+            case NOT_GNU -> "note name is not \"GNU\"";
+            case EMPTY -> "build-id is empty";
+            case DESCRIPTOR_PAST_END -> "build-id runs past the section";
+        });
     }
 
     /** The first note of a section as Xen reads it; empty when Xen would refuse it. */
     public static Optional<BuildIdNote> parse(Bytes section) {
-        if (problemWith(section).isPresent()) {
-            return Optional.empty();
-        }
-        long namesz = section.u32(0);
-        int descOff = (int) (HEADER_SIZE + ((namesz + 3) & ~3L));
-        return Optional.of(new BuildIdNote(section.slice(descOff, (int) section.u32(4))));
+        BuildIdNoteCheck.Result r = BuildIdNoteCheck.check(section);
+        return r.accepted() ? Optional.of(new BuildIdNote(r.id(section))) : Optional.empty();
     }
 
     public String hex() {

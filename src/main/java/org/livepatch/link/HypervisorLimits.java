@@ -1,5 +1,12 @@
 package org.livepatch.link;
 
+import static org.livepatch.verify.HypervisorRules.ENDBR64_LEN;
+import static org.livepatch.verify.HypervisorRules.MAX_NAME_LENGTH;
+import static org.livepatch.verify.HypervisorRules.MAX_PAYLOAD_SIZE;
+import static org.livepatch.verify.HypervisorRules.MAX_SECTIONS;
+import static org.livepatch.verify.HypervisorRules.OPAQUE_SIZE;
+import static org.livepatch.verify.HypervisorRules.PATCH_INSN_SIZE;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,15 +25,20 @@ import org.livepatch.elf.Section;
 import org.livepatch.elf.Symbol;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
+import org.livepatch.verify.HypervisorRules;
+import org.livepatch.verify.PayloadFile;
 import org.livepatch.xen.SymbolLookupException;
 import org.livepatch.xen.XenSymbol;
 import org.livepatch.xen.XenSymbolTable;
 import org.livepatch.xen.XenSymsException;
 
 /**
- * The checks an x86_64 Xen (4.14 to 4.17 and later, payload version 2; 4.7 to 4.13 with version
- * 1) makes when a payload is uploaded, made before we write one, so that a payload Xen would
- * refuse is never produced. Each check names the hypervisor function that imposes it.
+ * The checks an x86_64 Xen (4.14 to 4.22, payload version 2; 4.7 to 4.13 with version 1) makes
+ * when a payload is uploaded, made before we write one, so that a payload Xen would refuse is
+ * never produced. Each check names the hypervisor function that imposes it. This is the
+ * upload-only view of {@link HypervisorRules}: the limits, the ENDBR64 rule, the build-id note
+ * rule and what differs between releases come from there (the release is read from xen-syms);
+ * what is here is wording every problem at once, where the verifier's loader stops at the first.
  *
  * <p>What cannot be known before load time is not checked: the distance between old and new code
  * ({@code livepatch_verify_distance}, the payload's address is chosen by Xen), PC32 overflow, and
@@ -34,19 +46,8 @@ import org.livepatch.xen.XenSymsException;
  * apply time, {@code xen/common/livepatch.c: build_id_dep}).
  */
 public final class HypervisorLimits {
-    /** LIVEPATCH_MAX_SIZE (xen/include/xen/livepatch.h): the largest upload, and the largest writable NOBITS section. */
-    public static final long MAX_PAYLOAD_SIZE = 2L << 20;
-    /** XEN_LIVEPATCH_NAME_SIZE (xen/include/public/sysctl.h) is 128 including the NUL {@code get_name} requires. */
-    public static final int MAX_NAME_LENGTH = 127;
-    /** livepatch_header_check: "Too many sections". */
-    public static final int MAX_SECTIONS = 1024;
-    /** ARCH_PATCH_INSN_SIZE (xen/arch/x86/include/asm/livepatch.h): the 5-byte {@code jmp rel32}. */
-    public static final int PATCH_INSN_SIZE = 5;
-    /** LIVEPATCH_OPAQUE_SIZE: the most bytes a NOP patch may cover. */
-    public static final int MAX_NOP_SIZE = 31;
-    private static final int ENDBR_SIZE = 4;
-
     private final XenSymbolTable xen;
+    private final HypervisorRules rules;
     private final FuncLayout layout;
     private final String target;
     private final Set<String> lowerPayloadSymbols;
@@ -56,7 +57,13 @@ public final class HypervisorLimits {
      *                            undefined symbols against those too ({@code livepatch_symbols_lookup_by_name})
      */
     public HypervisorLimits(XenSymbolTable xen, FuncLayout layout, Set<String> lowerPayloadSymbols) {
+        this(xen, HypervisorRules.forHypervisor(xen).rules(), layout, lowerPayloadSymbols);
+    }
+
+    /** With the rules of a release named by the caller rather than read from xen-syms. */
+    public HypervisorLimits(XenSymbolTable xen, HypervisorRules rules, FuncLayout layout, Set<String> lowerPayloadSymbols) {
         this.xen = xen;
+        this.rules = rules;
         this.layout = layout;
         this.lowerPayloadSymbols = Set.copyOf(lowerPayloadSymbols);
         String v;
@@ -74,9 +81,7 @@ public final class HypervisorLimits {
 
     /** The name {@code xen-livepatch load FILE} gives a payload: the file's base name without its last extension. */
     public static String payloadNameOf(Path file) {
-        String n = file.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
+        return PayloadFile.nameOf(file);
     }
 
     /** Throws when the hypervisor would refuse the payload, listing every reason. */
@@ -234,15 +239,18 @@ public final class HypervisorLimits {
     private void checkBuildIds(ElfFile elf, List<String> p) {
         for (String n : List.of(PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS, PayloadSections.BUILD_ID)) {
             Optional<Section> s = elf.section(n);
+            // From 4.20 .livepatch.xen_depends has its own check, made first (check_xen_buildid).
+            String checker = rules.xenBuildIdFirst() && n.equals(PayloadSections.XEN_DEPENDS) ? "check_xen_buildid" : "check_special_sections";
             if (s.isEmpty()) {
-                p.add(n + " is missing (check_special_sections)");
+                p.add(n + " is missing (" + checker + ")");
                 continue;
             }
             if (s.get().size() == 0) {
-                p.add(n + " is empty (check_special_sections)");
+                p.add(n + " is empty (" + checker + ")");
                 continue;
             }
-            if (!s.get().isAlloc() || s.get().isNoBits()) {
+            boolean readFromFile = rules.xenBuildIdFirst() && n.equals(PayloadSections.XEN_DEPENDS);
+            if (s.get().isNoBits() || !readFromFile && !s.get().isAlloc()) {
                 p.add(n + " is not a loaded (SHF_ALLOC) section with contents: the hypervisor reads it from the loaded image");
                 continue;
             }
@@ -407,8 +415,8 @@ public final class HypervisorLimits {
         long oldSize = e.raw().oldSize();
         if (!e.hasNewAddr()) {
             // A NOP patch: new_size bytes of the old function are overwritten with NOPs.
-            if (e.raw().newSize() > MAX_NOP_SIZE) {
-                p.add(what + ": NOP patch of " + e.raw().newSize() + " bytes, more than " + MAX_NOP_SIZE + " (arch_livepatch_verify_func)");
+            if (e.raw().newSize() > OPAQUE_SIZE) {
+                p.add(what + ": NOP patch of " + e.raw().newSize() + " bytes, more than " + OPAQUE_SIZE + " (arch_livepatch_verify_func)");
             }
             if (oldSize < e.raw().newSize()) {
                 p.add(what + ": NOP patch of " + e.raw().newSize() + " bytes is longer than old_size " + oldSize + " (arch_livepatch_verify_func)");
@@ -418,10 +426,10 @@ public final class HypervisorLimits {
             return;
         }
         int needed = PATCH_INSN_SIZE;
-        Optional<Bytes> head = xen.bytesAt(e.oldAddr(), ENDBR_SIZE);
-        if (head.isPresent() && startsWithEndbr(head.get())) {
+        Optional<Bytes> head = xen.bytesAt(e.oldAddr(), ENDBR64_LEN);
+        if (head.isPresent() && HypervisorRules.startsWithEndbr64(head.get())) {
             // The jump goes after the ENDBR64 (or its boot-time poison), so 4 more bytes are needed.
-            needed += ENDBR_SIZE;
+            needed += ENDBR64_LEN;
         }
         if (e.hasNewAddr() && oldSize != 0 && oldSize < needed) {
             p.add(what + ": old_size " + oldSize + " is below the " + needed + " bytes a jump needs (arch_livepatch_verify_func)");
@@ -433,12 +441,6 @@ public final class HypervisorLimits {
                 p.add(what + ": old_size " + oldSize + " is larger than the " + extent + " bytes of " + sym.get().runtimeName() + " in " + xen.path());
             }
         }
-    }
-
-    /** ENDBR64 ({@code f3 0f 1e fa}) or the {@code nopw (%rcx)} Xen poisons it with ({@code 66 0f 1f 01}). */
-    static boolean startsWithEndbr(Bytes b) {
-        return (b.u8(0) == 0xf3 && b.u8(1) == 0x0f && b.u8(2) == 0x1e && b.u8(3) == 0xfa)
-                || (b.u8(0) == 0x66 && b.u8(1) == 0x0f && b.u8(2) == 0x1f && b.u8(3) == 0x01);
     }
 
     private static String stringAt(ElfFile elf, Relocation r) {
@@ -468,7 +470,7 @@ public final class HypervisorLimits {
     }
 
     // xen/common/livepatch.c: prepare_payload (bug frames, alternatives, exception table, .modinfo)
-    private static void checkArchSections(ElfFile elf, List<String> p) {
+    private void checkArchSections(ElfFile elf, List<String> p) {
         for (int i = 0; i < 4; i++) {
             String n = ".bug_frames." + i;
             elf.section(n).filter(s -> s.size() % 8 != 0).ifPresent(s -> p.add(n + " is " + s.size() + " bytes, not a multiple of sizeof(struct bug_frame) = 8"));
@@ -478,8 +480,15 @@ public final class HypervisorLimits {
                 p.add(".altinstructions is " + s.size() + " bytes, not a multiple of sizeof(struct alt_instr) = 14");
             } else if (s.size() > 0 && elf.section(".altinstr_replacement").isEmpty()) {
                 p.add(".altinstructions without .altinstr_replacement (prepare_payload)");
+            } else {
+                checkAlternativeLengths(s, p);
             }
         });
+        if (rules.altCallSites()) {
+            elf.section(".alt_call_sites").filter(s -> s.size() % HypervisorRules.ALT_CALL_SIZE != 0)
+                    .ifPresent(s -> p.add(".alt_call_sites is " + s.size() + " bytes, not a multiple of sizeof(struct alt_call) = "
+                            + HypervisorRules.ALT_CALL_SIZE + " (prepare_payload, Xen " + rules.name() + ")"));
+        }
         elf.section(".ex_table").filter(s -> s.size() % 8 != 0)
                 .ifPresent(s -> p.add(".ex_table is " + s.size() + " bytes, not a multiple of sizeof(struct exception_table_entry) = 8"));
         elf.section(".modinfo").ifPresent(s -> {
@@ -489,6 +498,20 @@ public final class HypervisorLimits {
                 p.add(".modinfo does not end with a NUL (\"Incorrect metadata format\")");
             }
         });
+    }
+
+    // xen/arch/x86/alternative.c: _apply_alternatives (ENOSPC from 4.20, a BUG_ON before)
+    private void checkAlternativeLengths(Section s, List<String> p) {
+        Bytes d = s.data();
+        for (int o = 0; o + HypervisorRules.ALT_INSTR_SIZE <= d.length(); o += HypervisorRules.ALT_INSTR_SIZE) {
+            int replLen = d.u8(o + 11);
+            int total = d.u8(o + 10) + d.u8(o + 12);
+            if (replLen > total || total > HypervisorRules.MAX_ALT_PATCH_LEN) {
+                p.add(".altinstructions entry " + o / HypervisorRules.ALT_INSTR_SIZE + ": replacement of " + replLen + " bytes for a site of " + total
+                        + " (at most " + HypervisorRules.MAX_ALT_PATCH_LEN + ") (_apply_alternatives: "
+                        + (rules.alternativesChecked() ? "ENOSPC" : "BUG_ON, Xen " + rules.name() + " stops") + ")");
+            }
+        }
     }
 
     // xen/common/livepatch.c: build_symbol_table, is_payload_symbol

@@ -25,8 +25,14 @@ public final class ApplyPlan {
         return report;
     }
 
-    /** One line per payload: "name: OK" or the rejection. */
+    /** Which release's rules were applied, and why when they are not the hypervisor's own. */
+    private void printModel(PrintWriter out) {
+        out.println("rules: " + report.model().rules() + report.model().notice().map(n -> " (" + n + ")").orElse(""));
+    }
+
+    /** One line per payload: "name: OK" or the rejection, after the rules line. */
     public void printVerdicts(PrintWriter out) {
+        printModel(out);
         for (PayloadOutcome o : report.outcomes()) {
             if (o.accepted()) {
                 String what = o.applied() ? "loaded and applied" : "uploaded";
@@ -43,6 +49,7 @@ public final class ApplyPlan {
     }
 
     public void print(PrintWriter out, boolean relocations) {
+        printModel(out);
         for (PayloadOutcome o : report.outcomes()) {
             LoadedPayload p = o.payload();
             if (p == null) {
@@ -81,6 +88,11 @@ public final class ApplyPlan {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("accepted", report.accepted());
         root.put("base", Json.hex(report.base()));
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("release", report.model().rules().name());
+        model.put("sysctlInterface", Json.hex(report.model().rules().sysctlInterface()));
+        model.put("notice", report.model().notice().orElse(null));
+        root.put("rules", model);
         List<Object> list = new ArrayList<>();
         for (PayloadOutcome o : report.outcomes()) {
             list.add(outcomeJson(o, relocations));

@@ -1,7 +1,7 @@
 package org.livepatch.verify;
 
 /**
- * The errno values the Xen 4.17 hypervisor returns from a live-patch sysctl, as positive numbers
+ * The errno values the Xen hypervisor (4.17 to 4.22) returns from a live-patch sysctl, as positive numbers
  * (Xen returns them negated). Values are Xen's public ABI (xen/include/public/errno.h), which on
  * x86 match Linux's.
  */
@@ -13,6 +13,7 @@ public enum Errno {
     EBUSY(16),
     EEXIST(17),
     EINVAL(22),
+    ENOSPC(28),
     ERANGE(34),
     ENODATA(61),
     EOVERFLOW(75),

@@ -10,7 +10,7 @@ import org.livepatch.xen.RuntimeSymbolTable;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
- * The state of a running Xen 4.17.5 that matters to live patching, simulated: the hypervisor's
+ * The state of a running Xen (4.17.5 unless its {@link HypervisorRules} say otherwise) that matters to live patching, simulated: the hypervisor's
  * symbols and image, the payloads uploaded so far (payload_list), the applied stack
  * (applied_list) and the bytes apply has written into old functions.
  *
@@ -25,6 +25,7 @@ final class HypervisorModel {
     static final long XEN_VIRT_SIZE = 1L << 30;
 
     private final XenSymbolTable xen;
+    private final HypervisorRules rules;
     private final Bytes xenBuildId;
     private final List<LoadedPayload> loaded = new ArrayList<>();
     private final List<LoadedPayload> applied = new ArrayList<>();
@@ -33,8 +34,9 @@ final class HypervisorModel {
     private final Map<LoadedPayload, Map<Long, Byte>> savedBytes = new HashMap<>();
     private long nextBase;
 
-    HypervisorModel(XenSymbolTable xen, long firstBase) {
+    HypervisorModel(XenSymbolTable xen, HypervisorRules rules, long firstBase) {
         this.xen = xen;
+        this.rules = rules;
         // LoadCheck.readHypervisor refuses an image without one: Xen itself cannot live patch then.
         this.xenBuildId = xen == null ? null : xen.buildId().orElseThrow(
                 () -> new IllegalArgumentException(xen.path() + ": no GNU build-id note"));
@@ -53,6 +55,11 @@ final class HypervisorModel {
         long pages = Math.max(0, (XEN_VIRT_START + XEN_VIRT_SIZE - start) / PayloadLayout.PAGE_SIZE);
         long bitmapPages = (pages / 8 + PayloadLayout.PAGE_SIZE - 1) / PayloadLayout.PAGE_SIZE;
         return start + (bitmapPages + 1) * PayloadLayout.PAGE_SIZE;
+    }
+
+    /** What this hypervisor's release accepts. */
+    HypervisorRules rules() {
+        return rules;
     }
 
     boolean offline() {

@@ -8,7 +8,7 @@ import org.livepatch.elf.ElfFormatException;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
- * Verifies payloads the way Xen 4.17.5 takes them, as a stack: each is uploaded
+ * Verifies payloads the way a given Xen release takes them ({@link HypervisorRules}), as a stack: each is uploaded
  * (XEN_SYSCTL_LIVEPATCH_UPLOAD) and then applied on top of the ones before it
  * (LIVEPATCH_ACTION_APPLY), like {@code xen-livepatch load A; xen-livepatch load B}. A refused
  * payload stays out of the simulated hypervisor and the following ones are still checked
@@ -48,8 +48,8 @@ public final class LoadCheck {
         }
     }
 
-    /** The outcome of each payload, in order, and where they were placed. */
-    public record Report(List<PayloadOutcome> outcomes, long base) {
+    /** The outcome of each payload, in order, where they were placed and which release's rules were applied. */
+    public record Report(List<PayloadOutcome> outcomes, long base, HypervisorRules.Choice model) {
         public Report {
             outcomes = List.copyOf(outcomes);
         }
@@ -76,10 +76,18 @@ public final class LoadCheck {
         return xen;
     }
 
-    /** Verifies {@code payloads} in order against {@code xen}, which must have a build-id. */
+    /**
+     * Verifies {@code payloads} in order against {@code xen}, which must have a build-id, with the
+     * rules of its release ({@link HypervisorRules#forHypervisor}).
+     */
     public static Report check(XenSymbolTable xen, List<PayloadFile> payloads, Options options) {
+        return check(xen, HypervisorRules.forHypervisor(xen), payloads, options);
+    }
+
+    /** {@link #check(XenSymbolTable, List, Options)} with the rules chosen by the caller ({@code --xen-version}). */
+    public static Report check(XenSymbolTable xen, HypervisorRules.Choice model, List<PayloadFile> payloads, Options options) {
         long base = options.base() != 0 ? options.base() : HypervisorModel.defaultBase(xen);
-        HypervisorModel hv = new HypervisorModel(xen, base);
+        HypervisorModel hv = new HypervisorModel(xen, model.rules(), base);
         List<PayloadOutcome> outcomes = new ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
             PayloadFile f = payloads.get(i);
@@ -106,7 +114,7 @@ public final class LoadCheck {
                 outcomes.add(new PayloadOutcome(f.name(), p, false, e.rejection(), List.of()));
             }
         }
-        return new Report(outcomes, base);
+        return new Report(outcomes, base, model);
     }
 
     /**
@@ -114,7 +122,12 @@ public final class LoadCheck {
      * at 0), funcs, hooks and notes. Checks that need xen-syms are skipped.
      */
     public static PayloadOutcome inspect(PayloadFile f) {
-        HypervisorModel hv = new HypervisorModel(null, HypervisorModel.defaultBase(null));
+        return inspect(f, HypervisorRules.XEN_4_17);
+    }
+
+    /** {@link #inspect(PayloadFile)} with the structural rules of another release. */
+    public static PayloadOutcome inspect(PayloadFile f, HypervisorRules rules) {
+        HypervisorModel hv = new HypervisorModel(null, rules, HypervisorModel.defaultBase(null));
         try {
             return new PayloadOutcome(f.name(), hv.upload(f.name(), f.data()), false, null, List.of());
         } catch (PayloadRejectedException e) {

@@ -23,8 +23,6 @@ public final class PayloadElf {
     static final int SYM_SIZE = 24;
     static final int SHN_COMMON = 0xfff2;
     static final int ELFOSABI_FREEBSD = 9;
-    /** xen/common/livepatch_elf.c: livepatch_header_check's "arbitrary boundary limit". */
-    static final int MAX_SECTIONS = 1024;
 
     /** One section header as Xen sees it, with its bytes in the file ({@link Bytes#EMPTY} for SHT_NOBITS). */
     public record SectionHeader(int index, String name, int type, long flags, long addr, long offset, long size,
@@ -149,7 +147,7 @@ public final class PayloadElf {
             if (shstrndx == Elf.SHN_UNDEF) {
                 throw reject(RejectReason.SECTION_HEADERS_CORRUPT, "Section name idx is undefined (e_shstrndx 0)");
             }
-            if (shnum >= MAX_SECTIONS) {
+            if (shnum >= HypervisorRules.MAX_SECTIONS) {
                 throw reject(RejectReason.TOO_MANY_SECTIONS, "Too many (" + shnum + ") sections; Xen takes fewer than 1024");
             }
             if (shstrndx >= shnum) {
@@ -201,7 +199,7 @@ public final class PayloadElf {
                 if (align != 0 && (addr & (align - 1)) != 0) {
                     throw reject(RejectReason.SECTION_MISALIGNED, "Section [%d] addr (0x%x) is not aligned properly (0x%x)".formatted(i, addr, align));
                 }
-                if ((flags & (Elf.SHF_WRITE | Elf.SHF_ALLOC)) != 0 && nobits && Long.compareUnsigned(size, PayloadLoader.MAX_PAYLOAD_SIZE) > 0) {
+                if ((flags & (Elf.SHF_WRITE | Elf.SHF_ALLOC)) != 0 && nobits && Long.compareUnsigned(size, HypervisorRules.MAX_PAYLOAD_SIZE) > 0) {
                     throw reject(RejectReason.BSS_TOO_LARGE, "Section [%d] is SHT_NOBITS of 0x%x bytes, more than 2 MiB".formatted(i, size));
                 }
                 Bytes data = nobits ? Bytes.EMPTY : f.slice((int) offset, (int) size);

@@ -23,7 +23,7 @@ public record PayloadFile(String name, Path path, byte[] data) {
     public static PayloadFile read(Path path) throws IOException {
         byte[] data;
         try (var in = Files.newInputStream(path)) {
-            data = in.readNBytes((int) PayloadLoader.MAX_PAYLOAD_SIZE + 1);
+            data = in.readNBytes((int) HypervisorRules.MAX_PAYLOAD_SIZE + 1);
         }
         return new PayloadFile(nameOf(path), path, data);
     }

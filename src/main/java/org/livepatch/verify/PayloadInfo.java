@@ -46,10 +46,16 @@ public final class PayloadInfo {
     }
 
     public static String toJson(List<PayloadOutcome> outcomes) {
+        return toJson(outcomes, HypervisorRules.XEN_4_17);
+    }
+
+    /** As JSON, each payload naming the release whose rules read it ({@code "rules": "4.20"}). */
+    public static String toJson(List<PayloadOutcome> outcomes, HypervisorRules rules) {
         List<Object> list = new ArrayList<>();
         for (PayloadOutcome o : outcomes) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", o.name());
+            m.put("rules", rules.name());
             m.put("rejection", o.rejection() == null ? null : ApplyPlan.rejectionJson(o.rejection()));
             LoadedPayload p = o.payload();
             if (p != null) {

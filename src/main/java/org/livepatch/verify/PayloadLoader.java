@@ -1,5 +1,16 @@
 package org.livepatch.verify;
 
+import static org.livepatch.verify.HypervisorRules.ALT_INSTR_SIZE;
+import static org.livepatch.verify.HypervisorRules.BUG_FRAME_SIZE;
+import static org.livepatch.verify.HypervisorRules.ENDBR64_LEN;
+import static org.livepatch.verify.HypervisorRules.EX_TABLE_ENTRY_SIZE;
+import static org.livepatch.verify.HypervisorRules.KSYM_NAME_LEN;
+import static org.livepatch.verify.HypervisorRules.LIVEPATCH_RANGE;
+import static org.livepatch.verify.HypervisorRules.MAX_NAME_LENGTH;
+import static org.livepatch.verify.HypervisorRules.MAX_PAYLOAD_SIZE;
+import static org.livepatch.verify.HypervisorRules.OPAQUE_SIZE;
+import static org.livepatch.verify.HypervisorRules.PATCH_INSN_SIZE;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -14,29 +25,16 @@ import org.livepatch.verify.PayloadElf.SectionHeader;
 import org.livepatch.verify.PayloadElf.SymbolEntry;
 
 /**
- * Uploads one payload into a {@link HypervisorModel} with the checks Xen 4.17.5 makes, in its
- * order (xen/common/livepatch.c: livepatch_upload, load_payload_data): ELF structure, layout,
+ * Uploads one payload into a {@link HypervisorModel} with the checks the modelled Xen makes, in
+ * its order (xen/common/livepatch.c: livepatch_upload, load_payload_data): ELF structure, layout,
  * symbols, relocations, mandatory and patching sections, funcs/hooks/notes/special sections,
  * the hypervisor build-id and the run-time symbol table. The first failure ends the upload.
+ * Where releases differ, the model's {@link HypervisorRules} says how; the wording below is
+ * Xen 4.17.5's unless a rule names another release.
  */
 final class PayloadLoader {
-    /** LIVEPATCH_MAX_SIZE (xen/include/xen/livepatch.h). */
-    static final long MAX_PAYLOAD_SIZE = 2L << 20;
-    /** XEN_LIVEPATCH_NAME_SIZE includes the NUL, so names have at most 127 characters. */
-    static final int MAX_NAME = 127;
-    /** KSYM_NAME_LEN: build_symbol_table keeps this many bytes of a name, NUL included. */
-    static final int KSYM_NAME_LEN = 127;
-    static final int ENDBR64_LEN = 4;
-    static final int PATCH_INSN_SIZE = 5;
-    static final long LIVEPATCH_RANGE = 1L << 31;
-    static final int OPAQUE_SIZE = 31;
-    static final int ALT_INSTR_SIZE = 14;
-    static final int BUG_FRAME_SIZE = 8;
-    static final int EX_TABLE_ENTRY_SIZE = 8;
-    static final int NOTE_HEADER = 12;
-    static final int NT_GNU_BUILD_ID = 3;
-
     private final HypervisorModel hv;
+    private final HypervisorRules rules;
     private final String name;
     private final byte[] data;
     private final long base;
@@ -51,6 +49,7 @@ final class PayloadLoader {
 
     private PayloadLoader(HypervisorModel hv, String name, byte[] data, long base) {
         this.hv = hv;
+        this.rules = hv.rules();
         this.name = name;
         this.data = data;
         this.base = base;
@@ -67,6 +66,10 @@ final class PayloadLoader {
     private LoadedPayload run() throws PayloadRejectedException {
         verifyUpload();
         elf = PayloadElf.parse(name, data);
+        Bytes xenDepends = null;
+        if (rules.xenBuildIdFirst()) {
+            xenDepends = checkXenBuildIdFirst();
+        }
         movePayload();
         resolveSymbols();
         performRelocations();
@@ -81,13 +84,18 @@ final class PayloadLoader {
             }
         }
         Bytes depends = buildIdNote(PayloadSections.DEPENDS);
-        Bytes xenDepends = buildIdNote(PayloadSections.XEN_DEPENDS);
+        if (!rules.xenBuildIdFirst()) {
+            xenDepends = buildIdNote(PayloadSections.XEN_DEPENDS);
+        }
         checkBugFrames();
         checkAlternatives();
+        if (rules.altCallSites()) {
+            checkAltCallSites();
+        }
         checkExTable();
         List<String> metadata = readModinfo();
         // xen/common/livepatch.c: xen_build_id_dep
-        if (!hv.offline() && !hv.xenBuildId().equals(xenDepends)) {
+        if (!rules.xenBuildIdFirst() && !hv.offline() && !hv.xenBuildId().equals(xenDepends)) {
             throw reject(RejectReason.XEN_BUILD_ID_MISMATCH, "check against hypervisor build-id failed: .livepatch.xen_depends is "
                     + xenDepends.toHex() + ", the hypervisor's is " + hv.xenBuildId().toHex());
         }
@@ -98,8 +106,8 @@ final class PayloadLoader {
 
     // xen/common/livepatch.c: verify_payload, get_name, livepatch_upload
     private void verifyUpload() throws PayloadRejectedException {
-        if (name.isEmpty() || name.length() > MAX_NAME || name.indexOf('\0') >= 0) {
-            throw reject(RejectReason.NAME_INVALID, "payload name must have 1 to " + MAX_NAME + " characters (has " + name.length() + ")");
+        if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || name.indexOf('\0') >= 0) {
+            throw reject(RejectReason.NAME_INVALID, "payload name must have 1 to " + MAX_NAME_LENGTH + " characters (has " + name.length() + ")");
         }
         if (data.length == 0 || data.length > MAX_PAYLOAD_SIZE) {
             throw reject(RejectReason.PAYLOAD_SIZE, "payload is " + data.length + " bytes; Xen takes 1 byte to 2 MiB");
@@ -327,7 +335,10 @@ final class PayloadLoader {
 
     // xen/common/livepatch.c: check_special_sections
     private void checkSpecialSections() throws PayloadRejectedException {
-        for (String n : List.of(PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS, PayloadSections.BUILD_ID)) {
+        // From 4.20 .livepatch.xen_depends is checked before everything else (checkXenBuildIdFirst).
+        List<String> names = rules.xenBuildIdFirst() ? List.of(PayloadSections.DEPENDS, PayloadSections.BUILD_ID)
+                : List.of(PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS, PayloadSections.BUILD_ID);
+        for (String n : names) {
             SectionHeader s = elf.sectionNamed(n);
             if (s == null) {
                 throw reject(RejectReason.SECTION_MISSING, n + " is missing");
@@ -412,7 +423,7 @@ final class PayloadLoader {
                     throw reject(RejectReason.OLD_ADDRESS_UNMAPPED, "old_addr 0x" + Long.toHexString(oldAddr) + " of " + label
                             + " is in no section of xen-syms or a loaded payload; Xen would read from it");
                 }
-                if (isEndbr64(first)) {
+                if (HypervisorRules.startsWithEndbr64(Bytes.copyOf(first))) {
                     patchOffset = ENDBR64_LEN;
                 }
             }
@@ -478,12 +489,6 @@ final class PayloadLoader {
         }
     }
 
-    /** ENDBR64 ({@code f3 0f 1e fa}) or the poison Xen writes over unused ones ({@code 66 0f 1f 01}), xen/arch/x86/include/asm/endbr.h. */
-    static boolean isEndbr64(byte[] b) {
-        return (b[0] & 0xff) == 0xf3 && (b[1] & 0xff) == 0x0f && (b[2] & 0xff) == 0x1e && (b[3] & 0xff) == 0xfa
-                || (b[0] & 0xff) == 0x66 && (b[1] & 0xff) == 0x0f && (b[2] & 0xff) == 0x1f && (b[3] & 0xff) == 0x01;
-    }
-
     /** A string in this payload's memory, else in the hypervisor or another payload; null if unreadable. */
     private String readString(long addr) {
         if (addr == 0) {
@@ -547,41 +552,60 @@ final class PayloadLoader {
         return hooks;
     }
 
-    // xen/common/livepatch.c: prepare_payload; xen/common/version.c: xen_build_id_check
+    // xen/common/livepatch.c: prepare_payload (4.20: parse_buildid); xen/common/version.c: xen_build_id_check
     private Bytes buildIdNote(String sectionName) throws PayloadRejectedException {
         SectionHeader s = elf.sectionNamed(sectionName);
-        if (s.size() <= NOTE_HEADER) {
+        if (s.size() <= BuildIdNoteCheck.HEADER_SIZE) {
             throw reject(RejectReason.BUILD_ID_NOTE_INVALID, sectionName + " is " + s.size() + " bytes, too small for a note");
         }
         loadedSection(s);
-        byte[] b = memory.section(s.index());
-        long namesz = PayloadMemory.u32(b, 0);
-        long descsz = PayloadMemory.u32(b, 4);
-        long type = PayloadMemory.u32(b, 8);
-        String what = sectionName + ": ";
-        if (type != NT_GNU_BUILD_ID) {
-            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, what + "note type " + type + " is not NT_GNU_BUILD_ID (3)");
+        Bytes b = Bytes.copyOf(memory.section(s.index()));
+        BuildIdNoteCheck.Result r = BuildIdNoteCheck.check(b);
+        if (!r.accepted()) {
+            // 4.20's parse_buildid passes xen_build_id_check's ENODATA on; 4.17 made every failure EINVAL.
+            RejectReason reason = rules.buildIdErrnoPassedOn() && r.problem().enodata() ? RejectReason.BUILD_ID_NOTE_NO_DATA
+                    : RejectReason.BUILD_ID_NOTE_INVALID;
+            throw reject(reason, sectionName + ": " + noteProblem(r));
         }
-        if (namesz < 4) {
-            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, what + "note name size " + namesz + " is shorter than \"GNU\\0\"");
+        return r.id(b);
+    }
+
+    /** The loader's wording of a refused build-id note. */
+    private static String noteProblem(BuildIdNoteCheck.Result r) {
+        return switch (r.problem()) {
+            case TOO_SMALL -> "is " + r.size() + " bytes, too small for a note";
+            case WRONG_TYPE -> "note type " + r.type() + " is not NT_GNU_BUILD_ID (3)";
+            case NAME_TOO_SHORT -> "note name size " + r.namesz() + " is shorter than \"GNU\\0\"";
+            case OVERRUNS -> "note name (" + r.namesz() + ") and descriptor (" + r.descsz() + ") exceed the section's "
+                    + (r.size() - BuildIdNoteCheck.HEADER_SIZE) + " bytes";
+            case NOT_GNU -> "note name is not \"GNU\"";
+            case EMPTY -> "build-id is empty";
+            case DESCRIPTOR_PAST_END -> "the descriptor runs past the section once the name is padded to 4 bytes";
+        };
+    }
+
+    /**
+     * Xen 4.20 and later (xen/common/livepatch.c: check_xen_buildid, called by load_payload_data
+     * straight after livepatch_elf_load): .livepatch.xen_depends must exist, be a build-id note
+     * and match the hypervisor's before anything else is looked at. It is read from the uploaded
+     * file, so it need not be SHF_ALLOC. Every failure is EINVAL.
+     */
+    private Bytes checkXenBuildIdFirst() throws PayloadRejectedException {
+        String n = PayloadSections.XEN_DEPENDS;
+        SectionHeader s = elf.sectionNamed(n);
+        if (s == null) {
+            throw reject(RejectReason.SECTION_MISSING, n + " is missing (checked first, before layout and symbols, since Xen 4.20)");
         }
-        if (((namesz + descsz) & 0xffffffffL) < namesz || namesz + descsz > b.length - NOTE_HEADER) {
-            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, what + "note name (" + namesz + ") and descriptor (" + descsz + ") exceed the section's " + (b.length - NOTE_HEADER) + " bytes");
+        BuildIdNoteCheck.Result r = BuildIdNoteCheck.check(s.data());
+        if (!r.accepted()) {
+            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, "failed to parse section " + n + " as build-id: " + noteProblem(r));
         }
-        if (b[12] != 'G' || b[13] != 'N' || b[14] != 'U' || b[15] != 0) {
-            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, what + "note name is not \"GNU\"");
+        Bytes id = r.id(s.data());
+        if (!hv.offline() && !hv.xenBuildId().equals(id)) {
+            throw reject(RejectReason.XEN_BUILD_ID_MISMATCH, "build-id mismatch: .livepatch.xen_depends is " + id.toHex()
+                    + ", the hypervisor's is " + hv.xenBuildId().toHex() + " (checked first, before layout and symbols, since Xen 4.20)");
         }
-        if (descsz == 0) {
-            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, what + "build-id is empty");
-        }
-        long desc = NOTE_HEADER + ((namesz + 3) & ~3L);
-        if (desc + descsz > b.length) {
-            // Xen checks namesz+descsz but reads the descriptor after the name's padding.
-            throw reject(RejectReason.BUILD_ID_NOTE_INVALID, what + "the descriptor runs past the section once the name is padded to 4 bytes");
-        }
-        byte[] id = new byte[(int) descsz];
-        System.arraycopy(b, (int) desc, id, 0, id.length);
-        return Bytes.copyOf(id);
+        return id;
     }
 
     // xen/common/livepatch.c: section_ok. Xen checks every table section it reads the same way; the
@@ -639,7 +663,55 @@ final class PayloadLoader {
                         .formatted(replAddr, replLen, repl.address(), repl.size(), o / ALT_INSTR_SIZE));
             }
         }
+        // xen/arch/x86/alternative.c: _apply_alternatives, run on the whole table after the bounds above.
+        for (int o = 0; o < b.length; o += ALT_INSTR_SIZE) {
+            int origLen = b[o + 10] & 0xff;
+            int replLen = b[o + 11] & 0xff;
+            int total = origLen + (b[o + 12] & 0xff);
+            String problem = replLen > total ? "replacement size 0x%x larger than origin 0x%x".formatted(replLen, total)
+                    : total > HypervisorRules.MAX_ALT_PATCH_LEN ? "origin size 0x%x bigger than buffer 0x%x".formatted(total, HypervisorRules.MAX_ALT_PATCH_LEN)
+                    : null;
+            if (problem != null) {
+                throw reject(RejectReason.ALTERNATIVE_TOO_LONG, "Alt entry " + o / ALT_INSTR_SIZE + ": " + problem
+                        + (rules.alternativesChecked() ? "" : " (Xen " + rules.name() + " does not refuse this: a BUG_ON in _apply_alternatives stops the host)"));
+            }
+        }
         warnings.add("Xen applies this payload's " + b.length / ALT_INSTR_SIZE + " alternatives at upload; their effect depends on the CPU and is not modelled");
+    }
+
+    /**
+     * Xen 4.21 and later (xen/common/livepatch.c: prepare_payload; xen/arch/x86/alternative.c:
+     * apply_alt_calls): each 4-byte entry is a rel32 to a 6-byte {@code call *disp32(%rip)}
+     * inside the payload's text, which Xen turns into a direct call at upload. Every failure is EINVAL.
+     */
+    private void checkAltCallSites() throws PayloadRejectedException {
+        SectionHeader s = elf.sectionNamed(".alt_call_sites");
+        if (s == null) {
+            return;
+        }
+        requireWholeEntries(s, HypervisorRules.ALT_CALL_SIZE, RejectReason.ALT_CALL_SITES_INVALID);
+        if (s.size() == 0) {
+            return; // "Tolerate an empty .alt_call_sites section"
+        }
+        PlacedSection sites = loadedSection(s);
+        if (layout.textSize() == 0) {
+            throw reject(RejectReason.ALT_CALL_SITES_INVALID, "Alternative calls provided, but no .text");
+        }
+        byte[] b = memory.section(s.index());
+        for (int o = 0; o < b.length; o += HypervisorRules.ALT_CALL_SIZE) {
+            long orig = sites.address() + o + (int) PayloadMemory.u32(b, o);
+            if (!layout.inText(orig, HypervisorRules.ALT_CALL_LEN)) {
+                throw reject(RejectReason.ALT_CALL_SITES_INVALID, "Alternative call 0x%x+0x%x outside payload text 0x%x+0x%x (entry %d)"
+                        .formatted(orig, HypervisorRules.ALT_CALL_LEN, layout.textAddr(), layout.textSize(), o / HypervisorRules.ALT_CALL_SIZE));
+            }
+            byte[] insn = memory.read(orig, 2);
+            if (insn == null || (insn[0] & 0xff) != 0xff || (insn[1] & 0xff) != 0x15) {
+                throw reject(RejectReason.ALT_CALL_SITES_INVALID, "Altcall at 0x%x (entry %d) is not CALL *RIPREL (ff 15)"
+                        .formatted(orig, o / HypervisorRules.ALT_CALL_SIZE));
+            }
+        }
+        warnings.add("Xen turns this payload's " + b.length / HypervisorRules.ALT_CALL_SIZE
+                + " alternative calls into direct calls at upload, through function pointers read then; that is not modelled");
     }
 
     // xen/common/livepatch.c: prepare_payload (.ex_table)

@@ -4,7 +4,9 @@ import static org.livepatch.verify.Errno.*;
 
 /**
  * Why the hypervisor refuses a payload: one constant per check Xen 4.17.5 makes on upload or on
- * apply, with the errno it returns and the function that makes the check.
+ * apply, with the errno it returns and the function that makes the check, plus the checks later
+ * releases added (their comment names the release; {@link HypervisorRules} says which release
+ * makes which).
  *
  * <p>Constants marked {@link #beyondXen()} are checks Xen 4.17.5 does not make: there it would
  * accept the payload and then crash or silently misbehave (a NULL or out-of-payload dereference,
@@ -90,12 +92,20 @@ public enum RejectReason {
 
     // L. Build-ids (livepatch.c: prepare_payload, xen_build_id_dep; common/version.c: xen_build_id_check)
     BUILD_ID_NOTE_INVALID(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload; version.c: xen_build_id_check"),
+    // Xen 4.20+: parse_buildid passes xen_build_id_check's ENODATA on for a note of the wrong type
+    // or name in .note.gnu.build-id or .livepatch.depends (4.17 returned EINVAL for both).
+    BUILD_ID_NOTE_NO_DATA(Stage.UPLOAD, ENODATA, "livepatch.c: parse_buildid (4.20+); version.c: xen_build_id_check"),
     ALREADY_LOADED(Stage.UPLOAD, EEXIST, "livepatch.c: prepare_payload"),
     XEN_BUILD_ID_MISMATCH(Stage.UPLOAD, EINVAL, "livepatch.c: xen_build_id_dep"),
 
     // M. Special sections (livepatch.c: prepare_payload)
     BUG_FRAMES_SIZE(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload, section_ok"),
     ALTERNATIVES_INVALID(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload (.altinstructions)"),
+    // Xen 4.20+ returns ENOSPC; 4.17 makes the same test with BUG_ON and stops the host, so the
+    // 4.17 model refuses it too, with 4.20's errno and a message that says so.
+    ALTERNATIVE_TOO_LONG(Stage.UPLOAD, ENOSPC, "arch/x86/alternative.c: _apply_alternatives (4.20+; a BUG_ON before)"),
+    // Xen 4.21+ reads .alt_call_sites; earlier releases load it as plain data.
+    ALT_CALL_SITES_INVALID(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload (.alt_call_sites, 4.21+); arch/x86/alternative.c: apply_alt_calls"),
     EX_TABLE_SIZE(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload, section_ok"),
     MODINFO_FORMAT(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload (.modinfo)"),
 

@@ -40,7 +40,7 @@ class EveryRejectReasonTest {
     private static final long OLD = XEN_TEXT + 0x100;
     private static final long OLD_ENDBR = XEN_TEXT + 0x200;
     private static final long PRINTK = XEN_TEXT + 0x300;
-    private static final byte[] XEN_ID = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+    static final byte[] XEN_ID = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
     private static final byte[] OWN_ID = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
 
     // Field offsets of the ELF64 structures, from the ELF specification (not from the code under test).
@@ -70,7 +70,7 @@ class EveryRejectReasonTest {
     // ---------------------------------------------------------------- the hypervisor and the payload
 
     /** old_func (push %rbp, 16 bytes of image), endbr_func (starts f3 0f 1e fa) and printk, in one text section. */
-    private static XenSymbolTable xen(boolean withImage) {
+    static XenSymbolTable xen(boolean withImage) {
         try {
             return XenSymbolTable.of(ElfReader.read(Path.of("xen-syms"), xenSyms(withImage)));
         } catch (ElfFormatException e) {
@@ -78,7 +78,7 @@ class EveryRejectReasonTest {
         }
     }
 
-    private static byte[] xenSyms(boolean withImage) {
+    static byte[] xenSyms(boolean withImage) {
         byte[] image = new byte[0x400];
         image[0x100] = 0x55;
         image[0x200] = (byte) 0xf3;
@@ -101,14 +101,14 @@ class EveryRejectReasonTest {
         return linked;
     }
 
-    private static Bytes note(byte[] id, int type) {
+    static Bytes note(byte[] id, int type) {
         ByteBuffer b = ByteBuffer.allocate(16 + id.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(4).putInt(id.length).putInt(type).put(new byte[] {'G', 'N', 'U', 0}).put(id);
         return Bytes.copyOf(b.array());
     }
 
     /** The parts of the payload an edit may change before it is written. */
-    private static final class Parts {
+    static final class Parts {
         final ObjectBuilder b = new ObjectBuilder(Elf.EM_X86_64, 0, 0);
         ObjectBuilder.SectionHandle text;
         ObjectBuilder.SectionHandle textRela;
@@ -131,7 +131,7 @@ class EveryRejectReasonTest {
         }
     }
 
-    private interface Edit {
+    interface Edit {
         void apply(Parts p);
     }
 
@@ -139,7 +139,7 @@ class EveryRejectReasonTest {
      * new_func (call printk; ret) replaces old_func, found by name: one funcs entry with old_addr 0,
      * old_size 16, new_size 8, version 2, its name and new_addr filled by relocations.
      */
-    private static byte[] payload(Edit edit) {
+    static byte[] payload(Edit edit) {
         Parts p = new Parts();
         ObjectBuilder b = p.b;
         byte[] code = {(byte) 0xe8, 0, 0, 0, 0, (byte) 0xc3, (byte) 0x90, (byte) 0x90};
@@ -164,7 +164,7 @@ class EveryRejectReasonTest {
         return b.toBytes();
     }
 
-    private static byte[] good() {
+    static byte[] good() {
         return payload(p -> { });
     }
 
