@@ -8,8 +8,25 @@ TD_CACHE="${LPB_CACHE:-$HOME/.cache/livepatch-build}/toolchain-docker"
 TD_LOGS="$TD_CACHE/logs"
 TD_MIRROR="${LPB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 TD_SECURITY_MIRROR="${LPB_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
-# The base made from Debian's packages when no registry answers.
-TD_LOCAL_BASE="livepatch-build-base:bookworm-minbase"
+# shellcheck source=suites.sh
+. "$TD_DIR/suites.sh"
+
+# td_use_suite SUITE: every script works on one toolchain suite (bookworm unless told otherwise):
+# its packages.txt and packages.lock, its debootstrap base and its registry base.
+td_use_suite() {
+    TD_SUITE="$1"
+    TD_SUITE_DIR=$(td_suite_dir "$1") || die "unknown toolchain $1 (known: $TD_SUITES)"
+    TD_PACKAGES="$TD_SUITE_DIR/packages.txt"
+    TD_LOCK="$TD_SUITE_DIR/packages.lock"
+    TD_GCC_SOURCE=$(td_suite_gcc_source "$1")
+    # The base made from Debian's packages when no registry answers.
+    TD_LOCAL_BASE="livepatch-build-base:$1-minbase"
+    TD_BASE_TARBALL="$TD_CACHE/base/$1-minbase.tar"
+    # Log names: bookworm's as they always were, another suite's with its name.
+    TD_LOG_SFX=""
+    [ "$1" = bookworm ] || TD_LOG_SFX="-$1"
+}
+td_use_suite bookworm
 
 td_tag="${td_tag:-toolchain-docker}"
 say() { printf '[%s] %s\n' "$td_tag" "$*" >&2; }
@@ -51,13 +68,21 @@ td_require_engine() {
 
 td_image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# td_default_base: the registry base named in the Dockerfile (ARG BASE_IMAGE=...).
-td_default_base() { sed -n 's/^ARG BASE_IMAGE=//p' "$TD_DIR/Dockerfile" | head -1; }
+# td_default_base: the registry base: bookworm's is named in the Dockerfile (ARG BASE_IMAGE=...,
+# pinned by digest); trixie's is Debian's trixie-slim by tag (no registry answers here to read a
+# digest from; only the pinned compiler decides payload bytes, and the image's labels record
+# every package it got).
+td_default_base() {
+    case "$TD_SUITE" in
+        bookworm) sed -n 's/^ARG BASE_IMAGE=//p' "$TD_DIR/Dockerfile" | head -1 ;;
+        *) echo "debian:$TD_SUITE-slim" ;;
+    esac
+}
 
 # td_local_base: make (or reuse) the base image from Debian's packages: debootstrap minbase
-# bookworm into the cache, tar it once (cached), `docker import` it when the engine lacks it.
+# the suite (TD_SUITE) into the cache, tar it once (cached), `docker import` it when the engine lacks it.
 td_local_base() {
-    local tarball="${TD_BASE_TARBALL:-$TD_CACHE/base/bookworm-minbase.tar}" rootfs t0
+    local tarball="$TD_BASE_TARBALL" rootfs t0
     if td_image_exists "$TD_LOCAL_BASE"; then
         say "base $TD_LOCAL_BASE: already in the engine"
         return 0
@@ -67,11 +92,11 @@ td_local_base() {
         [ "$(id -u)" = 0 ] || die "making the base image needs root (debootstrap); run as root or pass --base IMAGE"
         td_ensure_cmds debootstrap=debootstrap
         t0=$(now)
-        rootfs="$TD_CACHE/base/rootfs.tmp"
+        rootfs="$TD_CACHE/base/rootfs$TD_LOG_SFX.tmp"
         rm -rf "$rootfs" "$tarball.tmp"
-        say "debootstrap --variant=minbase bookworm (log: $TD_LOGS/debootstrap.log)"
-        debootstrap --variant=minbase bookworm "$rootfs" "$TD_MIRROR" >"$TD_LOGS/debootstrap.log" 2>&1 ||
-            die "debootstrap failed (log: $TD_LOGS/debootstrap.log)"
+        say "debootstrap --variant=minbase $TD_SUITE (log: $TD_LOGS/debootstrap$TD_LOG_SFX.log)"
+        debootstrap --variant=minbase "$TD_SUITE" "$rootfs" "$TD_MIRROR" >"$TD_LOGS/debootstrap$TD_LOG_SFX.log" 2>&1 ||
+            die "debootstrap failed (log: $TD_LOGS/debootstrap$TD_LOG_SFX.log)"
         rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
         tar --numeric-owner -C "$rootfs" -cf "$tarball.tmp" . || die "could not tar $rootfs"
         rm -rf "$rootfs"
@@ -82,8 +107,8 @@ td_local_base() {
     fi
     t0=$(now)
     docker import --change 'CMD ["bash"]' --change 'ENV LANG=C.UTF-8' \
-        "$tarball" "$TD_LOCAL_BASE" >"$TD_LOGS/import.log" 2>&1 ||
-        die "docker import failed (log: $TD_LOGS/import.log)"
+        "$tarball" "$TD_LOCAL_BASE" >"$TD_LOGS/import$TD_LOG_SFX.log" 2>&1 ||
+        die "docker import failed (log: $TD_LOGS/import$TD_LOG_SFX.log)"
     say "imported $TD_LOCAL_BASE in $(elapsed "$t0") s"
 }
 
@@ -110,13 +135,16 @@ td_pick_base() {
 # to packages.lock. Returns 0, or 3 after one line per pinned version the archive no longer
 # serves (naming it and what to do), or 1 (log named).
 td_resolve() {
-    local mode="$1" base="$2" out="$3" lock="${4:-$TD_DIR/packages.lock}" log rc=0
+    local mode="$1" base="$2" out="$3" lock="${4:-$TD_LOCK}" log rc=0
     mkdir -p "$TD_LOGS"
-    log="$TD_LOGS/resolve-$mode.log"
+    log="$TD_LOGS/resolve$TD_LOG_SFX-$mode.log"
+    # A lock that does not exist yet (update-pins writing a suite's first one; "free" mode does not
+    # read it): an empty one, not a bind mount of a missing path (docker would create a directory).
+    [ -f "$lock" ] || lock=/dev/null
     docker run --rm --network host \
         -v "$TD_DIR/resolve:/lpb/resolve:ro" -v "$TD_DIR/apt-setup:/lpb/apt-setup:ro" \
-        -v "$(readlink -f "$lock"):/lpb/packages.lock:ro" -v "$TD_DIR/packages.txt:/lpb/packages.txt:ro" \
-        "$base" sh /lpb/resolve "$TD_MIRROR" "$TD_SECURITY_MIRROR" "$mode" /lpb/packages.lock /lpb/packages.txt \
+        -v "$(readlink -f "$lock"):/lpb/packages.lock:ro" -v "$TD_PACKAGES:/lpb/packages.txt:ro" \
+        "$base" sh /lpb/resolve "$TD_MIRROR" "$TD_SECURITY_MIRROR" "$mode" /lpb/packages.lock /lpb/packages.txt "$TD_SUITE" \
         >"$out" 2>"$log" || rc=$?
     case "$rc" in
         0) grep '^also from trixie:' "$log" | sed "s/^/[$td_tag]   /" >&2 || true; return 0 ;;
