@@ -66,7 +66,7 @@ public final class PrelinkCommand implements Callable<Integer> {
         boolean complete = List.of(PayloadSections.BUILD_ID, PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS).stream()
                 .allMatch(n -> result.section(n).isPresent());
         if (complete) {
-            new HypervisorLimits(xen, xen.version().funcLayout()).check(result, HypervisorLimits.payloadNameOf(out), bytes.length);
+            new HypervisorLimits(xen, xen.version().funcLayout()).check(out, HypervisorLimits.payloadNameOf(out), bytes);
         } else if (debug) {
             err.println("prelink: " + in + " has no build-id/dependency notes yet: hypervisor checks left to the assembler");
         }

@@ -36,8 +36,8 @@ import org.livepatch.xen.XenSymsException;
  * <li>with {@link Options#strip()}, everything relocations do not need removed (below);</li>
  * <li>{@code .livepatch.depends} and {@code .livepatch.xen_depends} added;</li>
  * <li>the payload's own build-id computed from its content;</li>
- * <li>everything the hypervisor checks on upload checked ({@link HypervisorLimits}): a payload
- *     it would refuse is never returned.</li>
+ * <li>everything the hypervisor checks on upload checked by the verifier's loader
+ *     ({@link HypervisorLimits}): a payload it would refuse is never returned.</li>
  * </ol>
  *
  * <p><b>Dependency notes.</b> Both are one GNU build-id note ({@link BuildIdNote}), in
@@ -222,7 +222,7 @@ public final class PayloadAssembler {
             // bytes but for the id.
             byte[] bytes = b.toBytes();
             ElfFile result = ElfReader.read(shownAs, bytes);
-            new HypervisorLimits(xen, layout, options.lowerPayloadSymbols()).check(result, name, bytes.length);
+            new HypervisorLimits(xen, layout, options.lowerPayloadSymbols()).check(shownAs, name, bytes);
             BuildIdNote own = new BuildIdNote(Bytes.copyOf(sha1(bytes)));
             Section note = result.section(PayloadSections.BUILD_ID)
                     .orElseThrow(() -> new IllegalStateException("the payload lost its " + PayloadSections.BUILD_ID));

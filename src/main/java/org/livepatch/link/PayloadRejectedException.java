@@ -2,7 +2,7 @@ package org.livepatch.link;
 
 import java.util.List;
 
-/** A payload the target hypervisor would refuse to load; it lists every reason found, not just the first. */
+/** A payload the target hypervisor would refuse to load, with its reason (the first, as the hypervisor stops there). */
 public final class PayloadRejectedException extends LinkException {
     private final List<String> problems;
 

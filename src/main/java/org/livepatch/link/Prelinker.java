@@ -127,7 +127,7 @@ public final class Prelinker {
                 }
                 String name = nameOfEntry(rels, base);
                 if (name == null) {
-                    continue; // no name: nothing to look up (the hypervisor would refuse it; HypervisorLimits says so)
+                    continue; // no name: nothing to look up (the hypervisor would refuse it; the upload check says so)
                 }
                 Optional<XenSymbol> x;
                 try {

@@ -5,7 +5,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.livepatch.elf.Bytes;
+import org.livepatch.payload.FuncLayout;
 import org.livepatch.xen.RuntimeSymbolTable;
 import org.livepatch.xen.XenSymbolTable;
 
@@ -33,10 +35,36 @@ final class HypervisorModel {
     private final Map<Long, Byte> patchedBytes = new HashMap<>();
     private final Map<LoadedPayload, Map<Long, Byte>> savedBytes = new HashMap<>();
     private long nextBase;
+    private final FuncLayout funcLayout;
+    private final Set<String> lowerPayloadSymbols;
+    private final long lowerPayloadAddress;
+    private final boolean placementKnown;
 
     HypervisorModel(XenSymbolTable xen, HypervisorRules rules, long firstBase) {
+        this(xen, rules, firstBase, FuncLayout.V2, Set.of(), true);
+    }
+
+    /**
+     * @param funcLayout          the {@code struct livepatch_func} this hypervisor reads (V1 before Xen 4.14)
+     * @param lowerPayloadSymbols names defined by payloads loaded before the ones checked here but
+     *                            not modelled (the assembler knows only their names): Xen resolves
+     *                            undefined symbols and function names against them too
+     *                            (xen/common/livepatch.c: livepatch_symbols_lookup_by_name)
+     * @param placementKnown      whether {@code firstBase} is where the hypervisor will put the
+     *                            payload; when it is not (before the payload is written, the host
+     *                            is not known), what depends on the place is not checked: PC32
+     *                            overflow and the distance from new to old code
+     */
+    HypervisorModel(XenSymbolTable xen, HypervisorRules rules, long firstBase, FuncLayout funcLayout, Set<String> lowerPayloadSymbols,
+                    boolean placementKnown) {
+        this.placementKnown = placementKnown;
         this.xen = xen;
         this.rules = rules;
+        this.funcLayout = funcLayout;
+        this.lowerPayloadSymbols = Set.copyOf(lowerPayloadSymbols);
+        // Those payloads sit in the vmap area below this one; where exactly is unknown, so their
+        // symbols resolve to the area's start, which keeps every relocation to them in range.
+        this.lowerPayloadAddress = firstBase;
         // LoadCheck.readHypervisor refuses an image without one: Xen itself cannot live patch then.
         this.xenBuildId = xen == null ? null : xen.buildId().orElseThrow(
                 () -> new IllegalArgumentException(xen.path() + ": no GNU build-id note"));
@@ -89,7 +117,25 @@ final class HypervisorModel {
     }
 
     /** A name resolved the way the loader does: the hypervisor's table first, then new symbols of every loaded payload. */
-    record Resolution(long value, String source) {}
+    record Resolution(long value, String source) {
+        /** Resolved to a payload below that is known by its symbols' names only: nothing at the address can be read. */
+        boolean unmodelled() {
+            return LOWER_PAYLOADS.equals(source);
+        }
+    }
+
+    /** The {@link Resolution#source()} of a name defined by a payload below that is not modelled. */
+    static final String LOWER_PAYLOADS = "a payload below";
+
+    /** Whether payloads are placed where the hypervisor will put them (else displacements are not checked). */
+    boolean placementKnown() {
+        return placementKnown;
+    }
+
+    /** The {@code struct livepatch_func} layout this hypervisor reads. */
+    FuncLayout funcLayout() {
+        return funcLayout;
+    }
 
     Resolution lookup(String name) {
         if (xen != null) {
@@ -104,7 +150,21 @@ final class HypervisorModel {
                 return new Resolution(v, p.name());
             }
         }
+        if (lowerPayloadSymbols.contains(name)) {
+            return new Resolution(lowerPayloadAddress, LOWER_PAYLOADS);
+        }
         return new Resolution(0, null);
+    }
+
+    /**
+     * The bytes from {@code addr} to the end of the hypervisor function that starts there (its
+     * symbol's extent in xen-syms); -1 when no function of xen-syms starts at {@code addr}.
+     */
+    long functionRoom(long addr) {
+        if (xen == null) {
+            return -1;
+        }
+        return xen.symbols().stream().filter(x -> x.address() == addr && x.isFunction()).findFirst().map(xen::extentOf).orElse(-1L);
     }
 
     /** Live memory at {@code addr}: the hypervisor image or a loaded payload, with applied patches on top; null if unmapped. */
@@ -239,6 +299,15 @@ final class HypervisorModel {
 
     // xen/common/livepatch.c: livepatch_check_expectations, livepatch_verify_expectation_fn
     private void checkExpectations(LoadedPayload p) throws PayloadRejectedException {
+        checkExpectations(p, true);
+    }
+
+    /**
+     * @param againstMemory also compare each expectation with the bytes it expects; without, only
+     *                      what the payload alone decides (reserved bits, length), which is what
+     *                      the assembler can check before the functions below it are known
+     */
+    void checkExpectations(LoadedPayload p, boolean againstMemory) throws PayloadRejectedException {
         for (PatchFunction f : p.funcs()) {
             byte[] want = f.expectation();
             if (want == null) {
@@ -254,7 +323,7 @@ final class HypervisorModel {
             if (f.oldSize() < want.length) {
                 throw reject(p, RejectReason.EXPECTATION_LONGER_THAN_OLD, what + ": expects " + want.length + " bytes of a " + f.oldSize() + "-byte function");
             }
-            if (xen == null) {
+            if (xen == null || !againstMemory || LOWER_PAYLOADS.equals(f.oldAddrSource())) {
                 continue;
             }
             byte[] have = read(f.oldAddr(), want.length);

@@ -9,8 +9,9 @@ import org.livepatch.xen.XenSymsException;
 
 /**
  * What one x86_64 Xen release accepts as a live-patch payload: the single, versioned description
- * that the loader ({@link LoadCheck}, in full for {@code livepatch-verify}) and the assembler's
- * upload-only check ({@code link/HypervisorLimits}, also run by {@code prelink}) both read.
+ * that the loader reads, in full for {@code livepatch-verify} ({@link LoadCheck#check}) and
+ * upload-only for the assembler and {@code prelink} ({@link LoadCheck#beforeWriting}, through
+ * {@code link/HypervisorLimits}).
  *
  * <p>The limits every modelled release shares are constants here; what differs between releases
  * is one record per release ({@link #XEN_4_17}, {@link #XEN_4_20}, {@link #XEN_4_22}) whose

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import org.livepatch.elf.ElfFormatException;
+import org.livepatch.payload.FuncLayout;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
@@ -115,6 +118,31 @@ public final class LoadCheck {
             }
         }
         return new Report(outcomes, base, model);
+    }
+
+    /**
+     * The check the assembler and {@code prelink} make before writing a payload: the upload of one
+     * payload ({@code xen-livepatch upload}) with the rules {@code rules}, plus what of apply the
+     * payload alone decides (the shape of its expectations), so that a payload the hypervisor would
+     * refuse is never written. Its depends note is not compared (the payload below may not exist
+     * yet), nor what depends on where the host will place it (PC32 overflow, the 2 GiB between new
+     * and old code): {@code livepatch-verify} checks those against the running hypervisor.
+     *
+     * @param layout              the {@code struct livepatch_func} the hypervisor reads
+     * @param lowerPayloadSymbols names defined by payloads loaded before this one, which Xen resolves
+     *                            undefined symbols against too; empty for a payload on the bare hypervisor
+     * @return the first refusal, as the hypervisor stops at its first error; empty when it would take the payload
+     */
+    public static Optional<Rejection> beforeWriting(XenSymbolTable xen, HypervisorRules rules, FuncLayout layout, PayloadFile payload,
+                                                    Set<String> lowerPayloadSymbols) {
+        HypervisorModel hv = new HypervisorModel(xen, rules, HypervisorModel.defaultBase(xen), layout, lowerPayloadSymbols, false);
+        try {
+            LoadedPayload p = hv.upload(payload.name(), payload.data());
+            hv.checkExpectations(p, false);
+            return Optional.empty();
+        } catch (PayloadRejectedException e) {
+            return Optional.of(e.rejection());
+        }
     }
 
     /**

@@ -106,8 +106,10 @@ final class PayloadLoader {
 
     // xen/common/livepatch.c: verify_payload, get_name, livepatch_upload
     private void verifyUpload() throws PayloadRejectedException {
-        if (name.isEmpty() || name.length() > MAX_NAME_LENGTH || name.indexOf('\0') >= 0) {
-            throw reject(RejectReason.NAME_INVALID, "payload name must have 1 to " + MAX_NAME_LENGTH + " characters (has " + name.length() + ")");
+        // The limit is in bytes (XEN_LIVEPATCH_NAME_SIZE), as the tools pass the name on.
+        int nameBytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (name.isEmpty() || nameBytes > MAX_NAME_LENGTH || name.indexOf('\0') >= 0) {
+            throw reject(RejectReason.NAME_INVALID, "payload name must have 1 to " + MAX_NAME_LENGTH + " bytes (has " + nameBytes + ")");
         }
         if (data.length == 0 || data.length > MAX_PAYLOAD_SIZE) {
             throw reject(RejectReason.PAYLOAD_SIZE, "payload is " + data.length + " bytes; Xen takes 1 byte to 2 MiB");
@@ -301,7 +303,7 @@ final class PayloadLoader {
                     case RelocationTypes.R_X86_64_PC32, RelocationTypes.R_X86_64_PLT32 -> {
                         checkOffset(r, target, rOffset, 4, i);
                         val -= place;
-                        if (val != (int) val && !symUnresolved[sym]) {
+                        if (val != (int) val && !symUnresolved[sym] && hv.placementKnown()) {
                             throw reject(RejectReason.RELOCATION_OVERFLOW, "Overflow in relocation " + i + " in " + r.name() + " for " + target.name()
                                     + ": " + typeName + " against " + symbolName(sym) + " needs 0x" + Long.toHexString(val)
                                     + ", more than a signed 32-bit displacement (the payload is placed at 0x" + Long.toHexString(base.address()) + ")");
@@ -377,7 +379,8 @@ final class PayloadLoader {
         if (sec == null) {
             return List.of();
         }
-        int size = FuncLayout.V2.size();
+        FuncLayout funcLayout = hv.funcLayout();
+        int size = funcLayout.size();
         requireWholeEntries(sec, size, RejectReason.FUNCS_SIZE);
         PlacedSection placed = loadedSection(sec);
         byte[] b = memory.section(sec.index());
@@ -390,12 +393,20 @@ final class PayloadLoader {
             long newSize = PayloadMemory.u32(b, o + FuncLayout.NEW_SIZE);
             long oldSize = PayloadMemory.u32(b, o + FuncLayout.OLD_SIZE);
             int version = b[o + FuncLayout.VERSION] & 0xff;
-            int head = b[o + FuncLayout.V2.expectOffset()] & 0xff;
+            int head = funcLayout == FuncLayout.V2 ? b[o + FuncLayout.V2.expectOffset()] & 0xff : 0;
             String where = "entry " + i + " of .livepatch.funcs (at 0x" + Long.toHexString(placed.address() + o) + ")";
             String fname = readString(namePtr);
             String label = fname != null ? fname : where;
-            if (version != FuncLayout.V2.version()) {
-                throw reject(RejectReason.FUNC_VERSION, "Wrong version (" + version + "). Expected " + FuncLayout.V2.version() + " (" + label + ")");
+            if (version != funcLayout.version()) {
+                throw reject(RejectReason.FUNC_VERSION, "Wrong version (" + version + "). Expected " + funcLayout.version() + " (" + label + ")");
+            }
+            if (funcLayout == FuncLayout.V2) {
+                for (int k = FuncLayout.VERSION + 1; k < funcLayout.expectOffset(); k++) {
+                    if (b[o + k] != 0) {
+                        throw reject(RejectReason.FUNC_RESERVED_NOT_ZERO, label + ": reserved byte " + k + " of its .livepatch.funcs entry is not zero"
+                                + " (Xen 4.14 to 4.17.2 kept their own state there; a non-zero 'applied' byte makes them skip the function)");
+                    }
+                }
             }
             if (oldSize == 0) {
                 throw reject(RejectReason.FUNC_ZERO_SIZE, "Address or size fields are zero: old_size of " + label + " is 0");
@@ -417,7 +428,8 @@ final class PayloadLoader {
                 source = res.value() == 0 ? "unresolved" : res.source();
             }
             int patchOffset = 0;
-            if (!hv.offline() && oldAddr != 0) {
+            boolean unmodelled = HypervisorModel.LOWER_PAYLOADS.equals(source);
+            if (!hv.offline() && oldAddr != 0 && !unmodelled) {
                 byte[] first = hv.read(oldAddr, ENDBR64_LEN);
                 if (first == null) {
                     throw reject(RejectReason.OLD_ADDRESS_UNMAPPED, "old_addr 0x" + Long.toHexString(oldAddr) + " of " + label
@@ -440,12 +452,17 @@ final class PayloadLoader {
                 }
             } else {
                 int needed = PATCH_INSN_SIZE + patchOffset;
-                if (!hv.offline() && oldSize < needed) {
+                if (!hv.offline() && !unmodelled && oldSize < needed) {
                     throw reject(RejectReason.OLD_FUNCTION_TOO_SMALL, label + " is " + oldSize + " bytes, too small for the " + needed + "-byte jump"
                             + (patchOffset > 0 ? " (5-byte jmp after its 4-byte ENDBR64)" : ""));
                 }
+                long room = hv.offline() || unmodelled ? -1 : hv.functionRoom(oldAddr);
+                if (room >= 0 && oldSize > room) {
+                    throw reject(RejectReason.OLD_SIZE_PAST_FUNCTION, label + ": old_size " + oldSize + " is larger than the " + room
+                            + " bytes of the function at 0x" + Long.toHexString(oldAddr) + " in xen-syms");
+                }
                 long distance = oldAddr - newAddr;
-                if (!hv.offline() && oldAddr != 0 && (distance < -LIVEPATCH_RANGE || distance >= LIVEPATCH_RANGE)) {
+                if (!hv.offline() && hv.placementKnown() && oldAddr != 0 && (distance < -LIVEPATCH_RANGE || distance >= LIVEPATCH_RANGE)) {
                     throw reject(RejectReason.PATCH_OUT_OF_RANGE, label + ": new code at 0x" + Long.toHexString(newAddr) + " is more than 2 GiB from the old function at 0x"
                             + Long.toHexString(oldAddr));
                 }
@@ -477,6 +494,16 @@ final class PayloadLoader {
             for (int j = i + 1; j < funcs.size(); j++) {
                 PatchFunction c = funcs.get(j);
                 if (a.oldAddr() == 0 || c.oldAddr() == 0) {
+                    continue;
+                }
+                boolean aBelow = HypervisorModel.LOWER_PAYLOADS.equals(a.oldAddrSource());
+                boolean cBelow = HypervisorModel.LOWER_PAYLOADS.equals(c.oldAddrSource());
+                if (aBelow || cBelow) {
+                    // Functions of payloads below are known by name only, all at one stand-in address.
+                    if (aBelow && cBelow && a.name().equals(c.name())) {
+                        throw reject(RejectReason.PATCHED_TWICE, "function " + c.name() + " of a payload below is patched by entries "
+                                + a.index() + " and " + c.index() + " of .livepatch.funcs");
+                    }
                     continue;
                 }
                 long aStart = a.oldAddr() + a.patchOffset();

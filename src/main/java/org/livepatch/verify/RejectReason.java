@@ -98,6 +98,13 @@ public enum RejectReason {
     ALREADY_LOADED(Stage.UPLOAD, EEXIST, "livepatch.c: prepare_payload"),
     XEN_BUILD_ID_MISMATCH(Stage.UPLOAD, EINVAL, "livepatch.c: xen_build_id_dep"),
 
+    // L2. Funcs entries, checks beyond Xen's own (xen/include/public/sysctl.h: struct livepatch_func;
+    // xen/arch/x86/livepatch.c: arch_livepatch_apply). Bytes 33..71 are _pad[39] from 4.17.3 but
+    // held the hypervisor's saved instructions and 'applied' marker in 4.14 to 4.17.2, which trust
+    // them; an old_size past the function's end in xen-syms names bytes of the next function.
+    FUNC_RESERVED_NOT_ZERO(Stage.UPLOAD, EINVAL, "sysctl.h: struct livepatch_func (_pad, hypervisor state before 4.17.3)", true),
+    OLD_SIZE_PAST_FUNCTION(Stage.UPLOAD, EINVAL, "arch/x86/livepatch.c: arch_livepatch_verify_func (old_size is not compared with the function)", true),
+
     // M. Special sections (livepatch.c: prepare_payload)
     BUG_FRAMES_SIZE(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload, section_ok"),
     ALTERNATIVES_INVALID(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload (.altinstructions)"),

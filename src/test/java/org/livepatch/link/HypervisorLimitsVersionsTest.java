@@ -13,6 +13,7 @@ import org.livepatch.elf.Elf;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.ObjectBuilder;
+import org.livepatch.elf.RelocationTypes;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
 import org.livepatch.testsupport.LinkFixture;
@@ -20,8 +21,8 @@ import org.livepatch.verify.HypervisorRules;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
- * The assembler's upload check reads what differs between releases from the same
- * {@link HypervisorRules} the verifier's loader uses: each difference it can see before load
+ * The assembler's upload check is the verifier's loader ({@code LoadCheck.beforeWriting}), so it
+ * reads what differs between releases from the same {@link HypervisorRules}: each difference it can see before load
  * time, on an assembled payload changed in one way, with the problem each release reports
  * written out (the Xen source lines are named in {@code verify/HypervisorVersionsTest}).
  */
@@ -42,7 +43,7 @@ class HypervisorLimitsVersionsTest {
         ObjectBuilder b = ObjectBuilder.copyOf(good).builder();
         change.accept(b);
         byte[] bytes = b.toBytes();
-        return new HypervisorLimits(xen, rules, FuncLayout.V2, Set.of()).problems(ElfReader.read(Path.of("changed.livepatch"), bytes), "changed", bytes.length);
+        return new HypervisorLimits(xen, rules, FuncLayout.V2, Set.of()).problems("changed", bytes);
     }
 
     private static ObjectBuilder.SectionHandle sec(ObjectBuilder b, String name) {
@@ -59,12 +60,12 @@ class HypervisorLimitsVersionsTest {
     @Test
     void xenDependsNeedNotBeLoadedFrom420() throws Exception {
         Consumer<ObjectBuilder> unloaded = b -> b.setFlags(sec(b, PayloadSections.XEN_DEPENDS), 0);
-        assertEquals(List.of(".livepatch.xen_depends is not a loaded (SHF_ALLOC) section with contents: the hypervisor reads it from the loaded image"),
+        assertEquals(List.of("SECTION_NOT_LOADED, EINVAL (22): .livepatch.xen_depends is not SHF_ALLOC, so Xen never loads it but reads it through a NULL load address"),
                 problems(HypervisorRules.XEN_4_17, unloaded));
         assertEquals(List.of(), problems(HypervisorRules.XEN_4_20, unloaded));
         assertEquals(List.of(), problems(HypervisorRules.XEN_4_22, unloaded));
         // .livepatch.depends is still read from the loaded image on every release.
-        assertEquals(List.of(".livepatch.depends is not a loaded (SHF_ALLOC) section with contents: the hypervisor reads it from the loaded image"),
+        assertEquals(List.of("SECTION_NOT_LOADED, EINVAL (22): .livepatch.depends is not SHF_ALLOC, so Xen never loads it but reads it through a NULL load address"),
                 problems(HypervisorRules.XEN_4_22, b -> b.setFlags(sec(b, PayloadSections.DEPENDS), 0)));
     }
 
@@ -73,7 +74,7 @@ class HypervisorLimitsVersionsTest {
         Consumer<ObjectBuilder> ragged = b -> b.addSection(".alt_call_sites", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 4, 0, Bytes.copyOf(new byte[3]));
         assertEquals(List.of(), problems(HypervisorRules.XEN_4_17, ragged));
         assertEquals(List.of(), problems(HypervisorRules.XEN_4_20, ragged));
-        assertEquals(List.of(".alt_call_sites is 3 bytes, not a multiple of sizeof(struct alt_call) = 4 (prepare_payload, Xen 4.22)"),
+        assertEquals(List.of("ALT_CALL_SITES_INVALID, EINVAL (22): Wrong size 3 of .alt_call_sites (must be multiple of 4)"),
                 problems(HypervisorRules.XEN_4_22, ragged));
     }
 
@@ -82,13 +83,20 @@ class HypervisorLimitsVersionsTest {
         byte[] entry = new byte[14];
         entry[10] = 5; // orig_len
         entry[11] = 6; // repl_len, one more than orig_len + pad_len
+        // The site is the first 5 bytes of .text.patch_me, the replacement .altinstr_replacement: the
+        // loader checks both lie where they must before it compares their lengths.
         Consumer<ObjectBuilder> overlong = b -> {
-            b.addSection(".altinstr_replacement", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 1, 0, Bytes.copyOf(new byte[6]));
-            b.addSection(".altinstructions", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, Bytes.copyOf(entry));
+            ObjectBuilder.SectionHandle repl = b.addSection(".altinstr_replacement", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 1, 0, Bytes.copyOf(new byte[6]));
+            ObjectBuilder.SectionHandle alt = b.addSection(".altinstructions", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, Bytes.copyOf(entry));
+            ObjectBuilder.SymbolHandle text = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, sec(b, ".text.patch_me"), 0, 0);
+            ObjectBuilder.SymbolHandle replSym = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, repl, 0, 0);
+            b.addRelocations(alt, ".rela.altinstructions", Elf.SHF_INFO_LINK, List.of(
+                    new ObjectBuilder.RelaEntry(0, RelocationTypes.R_X86_64_PC32, text, 0),
+                    new ObjectBuilder.RelaEntry(4, RelocationTypes.R_X86_64_PC32, replSym, 0)));
         };
-        assertEquals(List.of(".altinstructions entry 0: replacement of 6 bytes for a site of 5 (at most 254) (_apply_alternatives: BUG_ON, Xen 4.17 stops)"),
+        assertEquals(List.of("ALTERNATIVE_TOO_LONG, ENOSPC (28): Alt entry 0: replacement size 0x6 larger than origin 0x5 (Xen 4.17 does not refuse this: a BUG_ON in _apply_alternatives stops the host)"),
                 problems(HypervisorRules.XEN_4_17, overlong));
-        assertEquals(List.of(".altinstructions entry 0: replacement of 6 bytes for a site of 5 (at most 254) (_apply_alternatives: ENOSPC)"),
+        assertEquals(List.of("ALTERNATIVE_TOO_LONG, ENOSPC (28): Alt entry 0: replacement size 0x6 larger than origin 0x5"),
                 problems(HypervisorRules.XEN_4_20, overlong));
     }
 }

@@ -208,18 +208,15 @@ class PayloadAssemblerTest {
     }
 
     @Test
-    void aPayloadXenWouldRefuseIsNeverWrittenAndEveryReasonIsListed() throws Exception {
+    void aPayloadXenWouldRefuseIsNeverWrittenAndItsFirstReasonIsGiven() throws Exception {
         Path f = out("bad", "bad.livepatch");
         var e = assertThrows(PayloadRejectedException.class,
                 () -> new PayloadAssembler(xen).assembleTo(List.of(fx.object("payload_bad")), f, PayloadAssembler.Options.defaults()));
         assertFalse(Files.exists(f));
-        assertEquals(List.of(
-                ".rela.text.tiny at 0x5: relocation type R_X86_64_32 is not handled (only NONE, 64, PC32, PLT32)",
-                ".livepatch.funcs entry 0 (tiny): old_size 1 is below the 9 bytes a jump needs (arch_livepatch_verify_func)",
-                ".livepatch.funcs entry 1 (tiny): old_size 1 is below the 9 bytes a jump needs (arch_livepatch_verify_func)",
-                ".livepatch.funcs entry 1 (tiny): patches the same function (0x" + Long.toHexString(xen.global("tiny").address())
-                        + ") as entry 0; one entry per function"), e.problems());
-        assertTrue(e.getMessage().startsWith(f + ": Xen 4.17.5 would refuse this payload (4 problems): "), e.getMessage());
+        // Xen stops at the first problem: the relocation it cannot perform (relocations come before funcs).
+        assertEquals(List.of("RELOCATION_TYPE_UNSUPPORTED, EOPNOTSUPP (95): Unhandled relocation 10 (R_X86_64_32) in entry 0 of .rela.text.tiny"
+                + " against shared_counter; x86 payloads may only use R_X86_64_NONE, _64, _PC32 and _PLT32"), e.problems());
+        assertTrue(e.getMessage().startsWith(f + ": Xen 4.17.5 would refuse this payload (1 problem): "), e.getMessage());
     }
 
     @Test

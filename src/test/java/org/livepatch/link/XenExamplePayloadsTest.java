@@ -44,13 +44,12 @@ class XenExamplePayloadsTest {
         assertTrue(payloads.size() >= 13, "payloads: " + payloads);
         Map<String, List<String>> problems = new TreeMap<>();
         for (Path p : payloads) {
-            ElfFile e = ElfReader.read(p);
-            List<String> l = limits.problems(e, HypervisorLimits.payloadNameOf(p), Files.size(p));
+            List<String> l = limits.problems(HypervisorLimits.payloadNameOf(p), Files.readAllBytes(p));
             if (!l.isEmpty()) {
                 problems.put(p.getFileName().toString(), l);
             }
         }
-        assertEquals(Map.of("xen_no_xen_buildid.livepatch", List.of(".livepatch.xen_depends is missing (check_special_sections)")), problems);
+        assertEquals(Map.of("xen_no_xen_buildid.livepatch", List.of("SECTION_MISSING, EINVAL (22): .livepatch.xen_depends is missing")), problems);
     }
 
     private record Shape(int type, long flags, long size) {}

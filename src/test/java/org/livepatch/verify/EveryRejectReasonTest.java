@@ -22,6 +22,7 @@ import org.livepatch.elf.Elf;
 import org.livepatch.elf.ElfFormatException;
 import org.livepatch.elf.ElfReader;
 import org.livepatch.elf.ObjectBuilder;
+import org.livepatch.payload.FuncLayout;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.xen.XenSymbolTable;
 
@@ -441,6 +442,10 @@ class EveryRejectReasonTest {
             setEntry(b, F_NEW_SIZE, 4, 3);
         }), "NOP_SHORTER_THAN_ENDBR", 22);
         refused(payload(b -> setEntry(b, F_OLD_SIZE, 4, 4)), "OLD_FUNCTION_TOO_SMALL", 22);
+        // Checks beyond Xen's own: old_size past old_func's room in xen-syms (0x100 bytes, up to
+        // endbr_func); a reserved byte (the 'applied' marker of 4.14 to 4.17.2, byte 64) set.
+        refused(payload(b -> setEntry(b, F_OLD_SIZE, 4, 0x101)), "OLD_SIZE_PAST_FUNCTION", 22);
+        refused(payload(b -> setEntry(b, 64, 1, 1)), "FUNC_RESERVED_NOT_ZERO", 22);
         // endbr_func needs 4 + 5 bytes: 8 is too small, as the bytes f3 0f 1e fa say.
         refused(payload(b -> {
             nameIs(b, "endbr_func");
@@ -558,6 +563,19 @@ class EveryRejectReasonTest {
         int code = org.livepatch.cli.CommandRunner.runWith(new picocli.CommandLine(new org.livepatch.cli.LivepatchVerifyCommand()),
                 new java.io.PrintWriter(out), new java.io.PrintWriter(err), args);
         return new String[] {Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    /**
+     * The assembler's check of a stacked payload ({@link LoadCheck#beforeWriting}): a function
+     * name no symbol of the hypervisor has is refused, unless a payload below defines it.
+     */
+    @Test
+    void beforeWritingResolvesNamesThePayloadsBelowDefine() {
+        XenSymbolTable x = xen(true);
+        PayloadFile p = PayloadFile.of("p", payload(b -> nameIs(b, "no_such_func")));
+        assertEquals(RejectReason.OLD_ADDRESS_UNRESOLVED,
+                LoadCheck.beforeWriting(x, HypervisorRules.XEN_4_17, FuncLayout.V2, p, Set.of()).orElseThrow().reason());
+        assertEquals(java.util.Optional.empty(), LoadCheck.beforeWriting(x, HypervisorRules.XEN_4_17, FuncLayout.V2, p, Set.of("no_such_func")));
     }
 
     /**
