@@ -128,6 +128,14 @@ final class HypervisorModel {
     static final String LOWER_PAYLOADS = "a payload below";
 
     /** Whether payloads are placed where the hypervisor will put them (else displacements are not checked). */
+    /**
+     * The payload is one this tool is about to write (assembly, prelink: where Xen will place it is
+     * not known yet). Anything whose outcome Xen leaves to chance is then refused, not warned about.
+     */
+    boolean beforeWriting() {
+        return !placementKnown;
+    }
+
     boolean placementKnown() {
         return placementKnown;
     }

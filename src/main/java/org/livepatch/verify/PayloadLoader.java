@@ -214,6 +214,13 @@ final class PayloadLoader {
                     }
                     symUnresolved[i] = true;
                 } else if (hv.xenSymbols() != null && hv.xenSymbols().isAmbiguous(s.name())) {
+                    if (hv.beforeWriting()) {
+                        // A payload this tool is about to write must not bind to a symbol Xen picks
+                        // arbitrarily: that could patch or call the wrong one of two equal names.
+                        // An existing payload is only warned about (Xen itself accepts it).
+                        throw reject(RejectReason.UNKNOWN_SYMBOL, "Ambiguous symbol: " + s.name()
+                                + " names several hypervisor symbols and Xen would bind to one of them arbitrarily");
+                    }
                     warnings.add("symbol " + s.name() + " names several hypervisor symbols; Xen resolves it to one of them arbitrarily");
                 }
             } else if (idx == Elf.SHN_ABS) {
