@@ -13,6 +13,7 @@ import org.livepatch.diff.DiffResult;
 import org.livepatch.xen.XenSymbolTable;
 import org.livepatch.elf.ElfFile;
 import org.livepatch.elf.ElfReader;
+import org.livepatch.testsupport.XenTree;
 
 /**
  * Benchmark entry point (tests/bench/run): the diff stage over every object of a built Xen tree
@@ -31,7 +32,7 @@ public final class SelfDiffBench {
             System.exit(64);
         }
         Path xen = Path.of(args[0]).resolve("xen");
-        List<Path> objects = objects(xen);
+        List<Path> objects = XenTree.compiledObjects(xen);
         long t0 = System.nanoTime();
         XenSymbolTable syms = XenSymbolTable.of(ElfReader.read(xen.resolve("xen-syms")));
         long symsNanos = System.nanoTime() - t0;
@@ -82,27 +83,5 @@ public final class SelfDiffBench {
             throw errors.peek();
         }
         return odd.get();
-    }
-
-    /** The compiled ELF64 objects of the hypervisor (not tools/, test/, built_in.o, 32-bit boot code). */
-    static List<Path> objects(Path xen) throws IOException {
-        try (Stream<Path> s = Files.walk(xen)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".o"))
-                    .filter(p -> !xen.relativize(p).startsWith("tools") && !xen.relativize(p).startsWith("test"))
-                    .filter(p -> !p.getFileName().toString().equals("built_in.o"))
-                    .filter(Files::isRegularFile)
-                    .filter(SelfDiffBench::isElf64)
-                    .sorted()
-                    .toList();
-        }
-    }
-
-    private static boolean isElf64(Path p) {
-        try (var in = Files.newInputStream(p)) {
-            byte[] h = in.readNBytes(5);
-            return h.length == 5 && h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F' && h[4] == 2;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

@@ -74,7 +74,11 @@ public final class XenTree {
      * trampoline objects or the PE object of the EFI build.
      */
     public static List<Path> objects() throws IOException {
-        Path xen = root().resolve("xen");
+        return objects(root().resolve("xen"));
+    }
+
+    /** {@link #objects()} of the {@code xen/} directory of any built tree (the benchmark's). */
+    public static List<Path> objects(Path xen) throws IOException {
         try (Stream<Path> s = Files.walk(xen)) {
             return s.filter(p -> p.toString().endsWith(".o"))
                     .filter(p -> !xen.relativize(p).startsWith("test"))
@@ -88,7 +92,12 @@ public final class XenTree {
 
     /** Compiled objects only (no {@code built_in.o} aggregates): the units create-diff-object sees. */
     public static List<Path> compiledObjects() throws IOException {
-        return objects().stream().filter(p -> !p.getFileName().toString().equals("built_in.o")).toList();
+        return compiledObjects(root().resolve("xen"));
+    }
+
+    /** {@link #compiledObjects()} of the {@code xen/} directory of any built tree. */
+    public static List<Path> compiledObjects(Path xen) throws IOException {
+        return objects(xen).stream().filter(p -> !p.getFileName().toString().equals("built_in.o")).toList();
     }
 
     private static boolean isElf64(Path p) {
