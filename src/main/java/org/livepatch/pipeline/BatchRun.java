@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -135,7 +134,7 @@ public final class BatchRun {
                         "has the same output name (" + PatchName.of(p) + ") as " + prev + "; rename one");
             }
         }
-        requireEmpty(root);
+        RequestChecks.requireEmptyOutput(root);
 
         int cpus = Math.max(1, template.jobs());
         int parallel = Math.min(patches.size(), cpus);
@@ -272,23 +271,6 @@ public final class BatchRun {
         return new BuildRequest(t.srcDir(), patch, t.config(), out, jobs, t.skip(), t.debug(), t.xenDebug(), t.xenSyms(),
                 t.depends(), t.xenDepends(), t.prelink(), t.strip(), t.skipCompilerCheck(), t.cacheDir(), t.environment(),
                 t.allowedLayoutChanges());
-    }
-
-    private static void requireEmpty(Path root) throws BuildException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (!Files.isDirectory(root)) {
-            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, root, "output path exists and is not a directory");
-        }
-        try (Stream<Path> s = Files.list(root)) {
-            if (s.findAny().isPresent()) {
-                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, root,
-                        "output directory exists and is not empty (nothing in it is ever overwritten: choose a new one)");
-            }
-        } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, root, e.getMessage(), e);
-        }
     }
 
     private static void writeSummary(Path file, List<Entry> entries) throws BuildException {

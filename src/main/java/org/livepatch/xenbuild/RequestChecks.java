@@ -208,7 +208,6 @@ public final class RequestChecks {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
                     "cannot remove what a dead run left here: " + IoErrors.describe(e), e);
         }
-        boolean exists = Files.exists(out, LinkOption.NOFOLLOW_LINKS);
         if (r.skip() == SkipStage.BUILD) {
             if (!Files.isDirectory(out.resolve(PatchedBuild.ORIGINAL_DIR)) || !Files.isDirectory(out.resolve(PatchedBuild.PATCHED_DIR))) {
                 throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
@@ -216,20 +215,29 @@ public final class RequestChecks {
             }
             return out;
         }
-        if (exists) {
-            if (!Files.isDirectory(out)) {
-                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "output path exists and is not a directory");
-            }
-            try (Stream<Path> s = Files.list(out)) {
-                if (s.findAny().isPresent()) {
-                    throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
-                            "output directory exists and is not empty (nothing in it is ever overwritten: choose a new one)");
-                }
-            } catch (IOException e) {
-                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, e.getMessage(), e);
-            }
-        }
+        requireEmptyOutput(out);
         return out;
+    }
+
+    /**
+     * OUTPUT (or a batch's root) must not exist or be an empty directory: nothing in it is ever
+     * overwritten. Shared by the single run's check and {@code --batch}.
+     */
+    public static void requireEmptyOutput(Path out) throws BuildException {
+        if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.isDirectory(out)) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, "output path exists and is not a directory");
+        }
+        try (Stream<Path> s = Files.list(out)) {
+            if (s.findAny().isPresent()) {
+                throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out,
+                        "output directory exists and is not empty (nothing in it is ever overwritten: choose a new one)");
+            }
+        } catch (IOException e) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, out, e.getMessage(), e);
+        }
     }
 
     /** Whether {@code p} is {@code dir} or below it, comparing real paths of existing ancestors. */
