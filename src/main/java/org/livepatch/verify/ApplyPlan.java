@@ -28,6 +28,7 @@ public final class ApplyPlan {
     /** Which release's rules were applied, and why when they are not the hypervisor's own. */
     private void printModel(PrintWriter out) {
         out.println("rules: " + report.model().rules() + report.model().notice().map(n -> " (" + n + ")").orElse(""));
+        out.println("cpu features: " + report.cpuFeatures().describe());
     }
 
     /** One line per payload: "name: OK" or the rejection, after the rules line. */
@@ -92,6 +93,8 @@ public final class ApplyPlan {
         model.put("release", report.model().rules().name());
         model.put("sysctlInterface", Json.hex(report.model().rules().sysctlInterface()));
         model.put("notice", report.model().notice().orElse(null));
+        model.put("capabilityWords", report.cpuFeatures().words());
+        model.put("capabilityWordsFrom", report.cpuFeatures().source());
         root.put("rules", model);
         List<Object> list = new ArrayList<>();
         for (PayloadOutcome o : report.outcomes()) {
@@ -108,7 +111,7 @@ public final class ApplyPlan {
         m.put("errnoName", r.errno().name());
         m.put("stage", r.reason().stage().name());
         m.put("xenSource", r.reason().xenSource());
-        m.put("beyondXen", r.reason().beyondXen());
+        m.put("beyondXen", r.beyondXen());
         m.put("message", r.detail());
         return m;
     }

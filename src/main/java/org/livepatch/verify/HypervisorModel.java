@@ -39,6 +39,7 @@ final class HypervisorModel {
     private final Set<String> lowerPayloadSymbols;
     private final long lowerPayloadAddress;
     private final boolean placementKnown;
+    private final CpuFeatureWords cpuFeatures;
 
     HypervisorModel(XenSymbolTable xen, HypervisorRules rules, long firstBase) {
         this(xen, rules, firstBase, FuncLayout.V2, Set.of(), true);
@@ -69,6 +70,7 @@ final class HypervisorModel {
         this.xenBuildId = xen == null ? null : xen.buildId().orElseThrow(
                 () -> new IllegalArgumentException(xen.path() + ": no GNU build-id note"));
         this.nextBase = firstBase;
+        this.cpuFeatures = CpuFeatureWords.of(xen, rules);
     }
 
     /**
@@ -88,6 +90,11 @@ final class HypervisorModel {
     /** What this hypervisor's release accepts. */
     HypervisorRules rules() {
         return rules;
+    }
+
+    /** NCAPINTS of this hypervisor, which bounds the CPU feature an alternative may name. */
+    CpuFeatureWords cpuFeatures() {
+        return cpuFeatures;
     }
 
     boolean offline() {
@@ -213,8 +220,8 @@ final class HypervisorModel {
         return p;
     }
 
-    private static PayloadRejectedException reject(LoadedPayload p, RejectReason r, String detail) {
-        return new PayloadRejectedException(new Rejection(p.name(), r, detail));
+    private PayloadRejectedException reject(LoadedPayload p, RejectReason r, String detail) {
+        return new PayloadRejectedException(new Rejection(p.name(), r, detail, rules));
     }
 
     /** The build-id APPLY checks depends against: the last applied payload's, or the hypervisor's (livepatch.c: build_id_dep). */

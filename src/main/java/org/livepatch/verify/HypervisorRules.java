@@ -37,7 +37,14 @@ import org.livepatch.xen.XenSymsException;
  *                           its site, or whose site exceeds the patch buffer, fails the upload with
  *                           ENOSPC (4.20: xen/arch/x86/alternative.c {@code _apply_alternatives}
  *                           returns an error that {@code prepare_payload} passes on); before, the
- *                           same test was a {@code BUG_ON} that stops the host
+ *                           same test was a {@code BUG_ON} that stops the host; the same goes for
+ *                           an entry whose CPU feature is outside the hypervisor's capability words
+ *                           (4.20: -ERANGE, before: {@code BUG_ON(feat >= NCAPINTS * 32)})
+ * @param capabilityWords    NCAPINTS of this release's build (xen/arch/x86/include/asm/cpufeatures.h:
+ *                           the {@code FEATURESET_NR_ENTRIES} words generated from the public
+ *                           cpufeatureset.h, plus the synthetic and bug words): an alternative's
+ *                           feature number must be below {@code 32 * NCAPINTS}. Only the fallback
+ *                           when the given xen-syms does not tell ({@link CpuFeatureWords#of})
  * @param altCallSites       {@code .alt_call_sites} is read: entries of 4 bytes, each naming a
  *                           6-byte {@code call *disp32(%rip)} inside the payload's text
  *                           (4.21: xen/common/livepatch.c {@code prepare_payload},
@@ -47,7 +54,7 @@ import org.livepatch.xen.XenSymsException;
  *                           {@code xen-livepatch} that talks to this hypervisor must speak it
  */
 public record HypervisorRules(String name, boolean xenBuildIdFirst, boolean buildIdErrnoPassedOn, boolean alternativesChecked,
-                              boolean altCallSites, int sysctlInterface) {
+                              int capabilityWords, boolean altCallSites, int sysctlInterface) {
 
     /** LIVEPATCH_MAX_SIZE (xen/include/xen/livepatch.h): the largest upload, and the largest writable NOBITS section. */
     public static final long MAX_PAYLOAD_SIZE = 2L << 20;
@@ -67,6 +74,8 @@ public record HypervisorRules(String name, boolean xenBuildIdFirst, boolean buil
     public static final long LIVEPATCH_RANGE = 1L << 31;
     /** sizeof(struct alt_instr) on x86 (xen/arch/x86/include/asm/alternative.h). */
     public static final int ALT_INSTR_SIZE = 14;
+    /** ALT_FLAG_NOT (xen/arch/x86/include/asm/alternative.h): the top bit of alt_instr.cpuid inverts the feature test. */
+    public static final int ALT_FLAG_NOT = 1 << 15;
     /** MAX_PATCH_LEN (xen/arch/x86/alternative.c): the buffer one alternative site is built in. */
     public static final int MAX_ALT_PATCH_LEN = 255 - 1;
     /** sizeof(struct alt_call) (xen/arch/x86/include/asm/alternative-call.h, 4.21+): one rel32 to the call site. */
@@ -78,12 +87,32 @@ public record HypervisorRules(String name, boolean xenBuildIdFirst, boolean buil
     /** sizeof(struct exception_table_entry) on x86. */
     public static final int EX_TABLE_ENTRY_SIZE = 8;
 
+    // capabilityWords: FEATURESET_NR_ENTRIES is 19 in the generated cpuid-autogen.h of all three
+    // built trees; 4.17.5 and 4.20.4 add one synthetic and one bug word (X86_NR_SYNTH,
+    // X86_NR_BUG = 1), 4.22.0 computes them from its last feature: 33 synthetic features make two
+    // words, 22 bug identifiers one. The size of cleared_caps[NCAPINTS] in each xen-syms agrees
+    // (84, 84 and 88 bytes).
+
     /** Xen 4.17 (security support to December 2027); also what every earlier release is checked with. */
-    public static final HypervisorRules XEN_4_17 = new HypervisorRules("4.17", false, false, false, false, 0x15);
+    public static final HypervisorRules XEN_4_17 = new HypervisorRules("4.17", false, false, false, 21, false, 0x15);
     /** Xen 4.20 (Debian 13): build-id checked first, alternatives fail softly, build-id errno passed on. */
-    public static final HypervisorRules XEN_4_20 = new HypervisorRules("4.20", true, true, true, false, 0x15);
-    /** Xen 4.22: 4.20's rules plus {@code .alt_call_sites} (from 4.21) and sysctl interface 0x16. */
-    public static final HypervisorRules XEN_4_22 = new HypervisorRules("4.22", true, true, true, true, 0x16);
+    public static final HypervisorRules XEN_4_20 = new HypervisorRules("4.20", true, true, true, 21, false, 0x15);
+    /** Xen 4.22: 4.20's rules plus {@code .alt_call_sites} (from 4.21), a second synthetic feature word and sysctl interface 0x16. */
+    public static final HypervisorRules XEN_4_22 = new HypervisorRules("4.22", true, true, true, 22, true, 0x16);
+
+    /**
+     * Whether this release makes the check behind {@code reason} itself. When it does not, the
+     * loader still refuses the payload (the release would crash or misbehave with it) and the
+     * refusal says so ({@link Rejection#beyondXen()}): the checks marked
+     * {@link RejectReason#beyondXen()}, which no modelled release makes, and the alternative
+     * checks that were a {@code BUG_ON} before 4.20.
+     */
+    public boolean checksItself(RejectReason reason) {
+        return switch (reason) {
+            case ALTERNATIVE_TOO_LONG, ALTERNATIVE_FEATURE_OUT_OF_RANGE -> alternativesChecked;
+            default -> !reason.beyondXen();
+        };
+    }
 
     /** Every modelled release, oldest first. */
     public static List<HypervisorRules> known() {

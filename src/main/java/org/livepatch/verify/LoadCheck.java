@@ -51,8 +51,11 @@ public final class LoadCheck {
         }
     }
 
-    /** The outcome of each payload, in order, where they were placed and which release's rules were applied. */
-    public record Report(List<PayloadOutcome> outcomes, long base, HypervisorRules.Choice model) {
+    /**
+     * The outcome of each payload, in order, where they were placed, which release's rules were
+     * applied and the hypervisor's NCAPINTS (read from xen-syms or taken from those rules).
+     */
+    public record Report(List<PayloadOutcome> outcomes, long base, HypervisorRules.Choice model, CpuFeatureWords cpuFeatures) {
         public Report {
             outcomes = List.copyOf(outcomes);
         }
@@ -117,7 +120,7 @@ public final class LoadCheck {
                 outcomes.add(new PayloadOutcome(f.name(), p, false, e.rejection(), List.of()));
             }
         }
-        return new Report(outcomes, base, model);
+        return new Report(outcomes, base, model, hv.cpuFeatures());
     }
 
     /**

@@ -97,23 +97,25 @@ public final class PayloadElf {
         return null;
     }
 
-    static PayloadElf parse(String payload, byte[] data) throws PayloadRejectedException {
-        return new Parser(payload, Bytes.copyOf(data)).parse();
+    static PayloadElf parse(String payload, byte[] data, HypervisorRules rules) throws PayloadRejectedException {
+        return new Parser(payload, Bytes.copyOf(data), rules).parse();
     }
 
     private static final class Parser {
         private final String payload;
         private final Bytes f;
         private final long len;
+        private final HypervisorRules rules;
 
-        Parser(String payload, Bytes f) {
+        Parser(String payload, Bytes f, HypervisorRules rules) {
             this.payload = payload;
+            this.rules = rules;
             this.f = f;
             this.len = f.length();
         }
 
         private PayloadRejectedException reject(RejectReason r, String detail) {
-            return new PayloadRejectedException(new Rejection(payload, r, detail));
+            return new PayloadRejectedException(new Rejection(payload, r, detail, rules));
         }
 
         PayloadElf parse() throws PayloadRejectedException {

@@ -1,5 +1,6 @@
 package org.livepatch.verify;
 
+import static org.livepatch.verify.HypervisorRules.ALT_FLAG_NOT;
 import static org.livepatch.verify.HypervisorRules.ALT_INSTR_SIZE;
 import static org.livepatch.verify.HypervisorRules.BUG_FRAME_SIZE;
 import static org.livepatch.verify.HypervisorRules.ENDBR64_LEN;
@@ -30,7 +31,8 @@ import org.livepatch.verify.PayloadElf.SymbolEntry;
  * symbols, relocations, mandatory and patching sections, funcs/hooks/notes/special sections,
  * the hypervisor build-id and the run-time symbol table. The first failure ends the upload.
  * Where releases differ, the model's {@link HypervisorRules} says how; the wording below is
- * Xen 4.17.5's unless a rule names another release.
+ * Xen 4.17.5's unless a rule names another release; a message that names the hypervisor names
+ * the release whose rules are in force.
  */
 final class PayloadLoader {
     private final HypervisorModel hv;
@@ -60,12 +62,12 @@ final class PayloadLoader {
     }
 
     private PayloadRejectedException reject(RejectReason r, String detail) {
-        return new PayloadRejectedException(new Rejection(name, r, detail));
+        return new PayloadRejectedException(new Rejection(name, r, detail, rules));
     }
 
     private LoadedPayload run() throws PayloadRejectedException {
         verifyUpload();
-        elf = PayloadElf.parse(name, data);
+        elf = PayloadElf.parse(name, data, rules);
         Bytes xenDepends = null;
         if (rules.xenBuildIdFirst()) {
             xenDepends = checkXenBuildIdFirst();
@@ -257,7 +259,7 @@ final class PayloadLoader {
                 continue; // not a valid relocation section: Xen skips it silently
             }
             if (r.info() == 0) {
-                throw reject(RejectReason.RELOCATION_TARGET_INVALID, r.name() + " applies to section 0, which Xen 4.17.5 never fills in (NULL dereference)");
+                throw reject(RejectReason.RELOCATION_TARGET_INVALID, r.name() + " applies to section 0, which Xen " + rules.name() + " never fills in (NULL dereference)");
             }
             SectionHeader target = elf.sections().get(r.info());
             if (!target.isAlloc()) {
@@ -333,7 +335,7 @@ final class PayloadLoader {
         }
     }
 
-    /** A section Xen reads through its load address: it must have been loaded (SHF_ALLOC), or Xen 4.17.5 dereferences NULL. */
+    /** A section Xen reads through its load address: it must have been loaded (SHF_ALLOC), or Xen dereferences NULL. */
     private PlacedSection loadedSection(SectionHeader s) throws PayloadRejectedException {
         PlacedSection p = layout.section(s.index());
         if (p == null) {
@@ -421,7 +423,7 @@ final class PayloadLoader {
             String source = "payload";
             if (oldAddr == 0) {
                 if (namePtr == 0) {
-                    throw reject(RejectReason.FUNC_NAME_UNREADABLE, where + " has neither old_addr nor name: Xen 4.17.5 would look up a NULL name");
+                    throw reject(RejectReason.FUNC_NAME_UNREADABLE, where + " has neither old_addr nor name: Xen " + rules.name() + " would look up a NULL name");
                 }
                 if (fname == null) {
                     throw reject(RejectReason.FUNC_NAME_UNREADABLE, "the name of " + where + " points to 0x" + Long.toHexString(namePtr)
@@ -697,7 +699,10 @@ final class PayloadLoader {
                         .formatted(replAddr, replLen, repl.address(), repl.size(), o / ALT_INSTR_SIZE));
             }
         }
-        // xen/arch/x86/alternative.c: _apply_alternatives, run on the whole table after the bounds above.
+        // xen/arch/x86/alternative.c: _apply_alternatives, run on the whole table after the bounds
+        // above; each entry's lengths, then its feature (4.20+ return an error, 4.17 has a BUG_ON for each).
+        String bug = rules.alternativesChecked() ? "" : " (Xen " + rules.name() + " does not refuse this: a BUG_ON in _apply_alternatives stops the host)";
+        CpuFeatureWords features = hv.cpuFeatures();
         for (int o = 0; o < b.length; o += ALT_INSTR_SIZE) {
             int origLen = b[o + 10] & 0xff;
             int replLen = b[o + 11] & 0xff;
@@ -706,8 +711,13 @@ final class PayloadLoader {
                     : total > HypervisorRules.MAX_ALT_PATCH_LEN ? "origin size 0x%x bigger than buffer 0x%x".formatted(total, HypervisorRules.MAX_ALT_PATCH_LEN)
                     : null;
             if (problem != null) {
-                throw reject(RejectReason.ALTERNATIVE_TOO_LONG, "Alt entry " + o / ALT_INSTR_SIZE + ": " + problem
-                        + (rules.alternativesChecked() ? "" : " (Xen " + rules.name() + " does not refuse this: a BUG_ON in _apply_alternatives stops the host)"));
+                throw reject(RejectReason.ALTERNATIVE_TOO_LONG, "Alt entry " + o / ALT_INSTR_SIZE + ": " + problem + bug);
+            }
+            // cpuid: the feature number, its top bit (ALT_FLAG_NOT) the polarity.
+            int feature = PayloadMemory.u16(b, o + 8) & ~ALT_FLAG_NOT;
+            if (feature >= features.limit()) {
+                throw reject(RejectReason.ALTERNATIVE_FEATURE_OUT_OF_RANGE, "Alt entry %d: feature 0x%x outside of featureset range 0x%x (%s)%s"
+                        .formatted(o / ALT_INSTR_SIZE, feature, features.limit(), features.describe(), bug));
             }
         }
         warnings.add("Xen applies this payload's " + b.length / ALT_INSTR_SIZE + " alternatives at upload; their effect depends on the CPU and is not modelled");
@@ -765,7 +775,7 @@ final class PayloadLoader {
             return List.of();
         }
         if (s.size() == 0) {
-            throw reject(RejectReason.MODINFO_FORMAT, "Incorrect metadata format detected: .modinfo is empty (Xen 4.17.5 would read the byte before it)");
+            throw reject(RejectReason.MODINFO_FORMAT, "Incorrect metadata format detected: .modinfo is empty (Xen " + rules.name() + " would read the byte before it)");
         }
         loadedSection(s);
         byte[] b = memory.section(s.index());

@@ -112,6 +112,10 @@ final class PayloadMemory {
         return v;
     }
 
+    static int u16(byte[] b, int o) {
+        return (b[o] & 0xff) | (b[o + 1] & 0xff) << 8;
+    }
+
     static long u32(byte[] b, int o) {
         return (b[o] & 0xffL) | (b[o + 1] & 0xffL) << 8 | (b[o + 2] & 0xffL) << 16 | (b[o + 3] & 0xffL) << 24;
     }

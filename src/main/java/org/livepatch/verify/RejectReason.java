@@ -8,10 +8,11 @@ import static org.livepatch.verify.Errno.*;
  * releases added (their comment names the release; {@link HypervisorRules} says which release
  * makes which).
  *
- * <p>Constants marked {@link #beyondXen()} are checks Xen 4.17.5 does not make: there it would
- * accept the payload and then crash or silently misbehave (a NULL or out-of-payload dereference,
- * a revert that leaves a jump to freed code). We reject those too, with the errno that the
- * nearest real check uses, and say so in the message.
+ * <p>Constants marked {@link #beyondXen()} are checks no modelled release makes (4.17.5, 4.20.4
+ * and 4.22.0 alike): there Xen would accept the payload and then crash or silently misbehave (a
+ * NULL or out-of-payload dereference, a revert that leaves a jump to freed code). We reject those
+ * too, with the errno that the nearest real check uses, and say so in the message. A check that
+ * only some releases make is beyond the others ({@link HypervisorRules#checksItself}).
  */
 public enum RejectReason {
     // A. Upload hypercall (xen/common/livepatch.c: get_name, verify_payload, livepatch_upload)
@@ -109,8 +110,12 @@ public enum RejectReason {
     BUG_FRAMES_SIZE(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload, section_ok"),
     ALTERNATIVES_INVALID(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload (.altinstructions)"),
     // Xen 4.20+ returns ENOSPC; 4.17 makes the same test with BUG_ON and stops the host, so the
-    // 4.17 model refuses it too, with 4.20's errno and a message that says so.
+    // 4.17 model refuses it too, with 4.20's errno, as a check beyond that release
+    // (HypervisorRules.checksItself).
     ALTERNATIVE_TOO_LONG(Stage.UPLOAD, ENOSPC, "arch/x86/alternative.c: _apply_alternatives (4.20+; a BUG_ON before)"),
+    // A CPU feature number at or above 32 * NCAPINTS: Xen 4.20+ returns ERANGE, 4.17's
+    // BUG_ON(feat >= NCAPINTS * 32) stops the host; refused the same way as ALTERNATIVE_TOO_LONG.
+    ALTERNATIVE_FEATURE_OUT_OF_RANGE(Stage.UPLOAD, ERANGE, "arch/x86/alternative.c: _apply_alternatives (4.20+; a BUG_ON before)"),
     // Xen 4.21+ reads .alt_call_sites; earlier releases load it as plain data.
     ALT_CALL_SITES_INVALID(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload (.alt_call_sites, 4.21+); arch/x86/alternative.c: apply_alt_calls"),
     EX_TABLE_SIZE(Stage.UPLOAD, EINVAL, "livepatch.c: prepare_payload, section_ok"),
@@ -171,7 +176,7 @@ public enum RejectReason {
         return xenSource;
     }
 
-    /** True for hazards Xen 4.17.5 does not catch itself (it would crash or misbehave instead). */
+    /** True for hazards no modelled Xen release catches itself (it would crash or misbehave instead). */
     public boolean beyondXen() {
         return beyondXen;
     }

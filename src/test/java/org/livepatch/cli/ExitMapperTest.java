@@ -84,7 +84,7 @@ class ExitMapperTest {
     @Test
     void verifyRefusesWith1AndCallsAMalformedPayloadBadInput() {
         for (RejectReason r : RejectReason.values()) {
-            assertEquals(r.malformed() ? 65 : 1, ExitMapper.of(new Rejection("p", r, "x")).number(), r.name());
+            assertEquals(r.malformed() ? 65 : 1, ExitMapper.of(new Rejection("p", r, "x", org.livepatch.verify.HypervisorRules.XEN_4_17)).number(), r.name());
         }
     }
 

@@ -80,6 +80,11 @@ class EveryRejectReasonTest {
     }
 
     static byte[] xenSyms(boolean withImage) {
+        return xenSyms(withImage, b -> { });
+    }
+
+    /** {@link #xenSyms(boolean)} with more sections or symbols added by {@code extra}. */
+    static byte[] xenSyms(boolean withImage, java.util.function.Consumer<ObjectBuilder> extra) {
         byte[] image = new byte[0x400];
         image[0x100] = 0x55;
         image[0x200] = (byte) 0xf3;
@@ -95,6 +100,7 @@ class EveryRejectReasonTest {
         b.addSymbol("endbr_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, OLD_ENDBR, 16);
         b.addSymbol("old_func", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, OLD, 16);
         b.addSymbol("printk", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, text, PRINTK, 16);
+        extra.accept(b);
         // Marked ET_EXEC, as the real xen-syms is: its symbol values are addresses, which the
         // reader refuses in a relocatable object (there they are section offsets).
         byte[] linked = b.toBytes();
@@ -180,7 +186,7 @@ class EveryRejectReasonTest {
     }
 
     /** Drops the funcs relocation at {@code offset} (name or new_addr), leaving that field 0. */
-    private static void dropFuncsRela(Parts p, int offset) {
+    static void dropFuncsRela(Parts p, int offset) {
         p.b.setRelocations(p.funcsRela, p.funcsRela.relocations().stream().filter(r -> r.offset() != offset).toList());
     }
 
@@ -358,7 +364,7 @@ class EveryRejectReasonTest {
         }), "PER_CPU_DATA", 22);
         assertTrue(bss.reason().beyondXen());
         assertTrue(bss.message().contains(".bss.percpu") && bss.message().contains("a check beyond Xen's own")
-                && bss.message().endsWith("[Xen 4.17.5 does not check this and would misbehave]"), bss.message());
+                && bss.message().endsWith("[Xen 4.17 does not check this and would misbehave]"), bss.message());
         Rejection data = refused(payload(b -> b.b.addSection(".data.percpu.read_mostly", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 0,
                 Bytes.copyOf(new byte[8]))), "PER_CPU_DATA", 22);
         assertTrue(data.detail().contains(".data.percpu.read_mostly"), data.detail());

@@ -131,9 +131,16 @@ class HypervisorVersionsTest {
 
     /** A .altinstructions entry for new_func's first 5 bytes with a replacement of {@code replLen} bytes (pad_len 0). */
     private static byte[] withAlternative(int replLen) {
+        return withAlternative(replLen, 0);
+    }
+
+    /** {@link #withAlternative(int)} for the CPU feature {@code cpuid} (struct alt_instr.cpuid, bytes 8-9; bit 15 inverts it). */
+    static byte[] withAlternative(int replLen, int cpuid) {
         return EveryRejectReasonTest.payload(b -> {
             ObjectBuilder.SectionHandle repl = b.section(".altinstr_replacement", Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 1, new byte[8]);
             byte[] entry = new byte[14];
+            entry[8] = (byte) cpuid;
+            entry[9] = (byte) (cpuid >> 8);
             entry[10] = 5; // orig_len
             entry[11] = (byte) replLen; // repl_len
             ObjectBuilder.SectionHandle alt = b.section(".altinstructions", Elf.SHF_ALLOC, 1, entry);
@@ -156,6 +163,39 @@ class HypervisorVersionsTest {
         assertTrue(r417.detail().contains("BUG_ON"), r417.detail());
         Rejection r420 = refused(X420, withAlternative(6), "ALTERNATIVE_TOO_LONG", 28);
         assertTrue(!r420.detail().contains("BUG_ON"), r420.detail());
+    }
+
+    // A feature outside the capability words: NCAPINTS is 21 in 4.17.5 and 4.20.4 (19 feature words
+    // from the generated cpuid-autogen.h, X86_NR_SYNTH 1, X86_NR_BUG 1: asm/cpufeatures.h:8-67) and
+    // 22 in 4.22.0 (33 synthetic features make X86_NR_SYNTH 2: asm/cpufeatures.h:47-74), so the
+    // first refused feature is 0x2a0 or 0x2c0; the synthetic xen-syms has no cleared_caps, so
+    // each release's own count is used. 4.17.5 BUG_ON(feat >= NCAPINTS * 32)
+    // (arch/x86/alternative.c:260) stops the host, which the 4.17 model refuses to let happen;
+    // 4.20.4 returns -ERANGE (arch/x86/alternative.c:267-272; 4.22.0 :299-304), passed on by
+    // prepare_payload (livepatch.c:892-897). ALT_FLAG_NOT (bit 15) is not part of the number.
+    @Test
+    void aFeatureBeyondTheCapabilityWordsIsErangeFrom420AndABugBefore() {
+        for (HypervisorRules r : HypervisorRules.known()) {
+            accepted(r, withAlternative(5, 0x29f));
+            accepted(r, withAlternative(5, 0x8000 | 0x29f));
+        }
+        Rejection r417 = refused(X417, withAlternative(5, 0x2a0), "ALTERNATIVE_FEATURE_OUT_OF_RANGE", 34);
+        assertTrue(r417.beyondXen(), r417.message());
+        assertTrue(r417.detail().contains("feature 0x2a0 outside of featureset range 0x2a0") && r417.detail().contains("BUG_ON"), r417.detail());
+        assertTrue(r417.message().endsWith("[Xen 4.17 does not check this and would misbehave]"), r417.message());
+        refused(X417, withAlternative(5, 0x8000 | 0x2a0), "ALTERNATIVE_FEATURE_OUT_OF_RANGE", 34);
+        Rejection r420 = refused(X420, withAlternative(5, 0x2a0), "ALTERNATIVE_FEATURE_OUT_OF_RANGE", 34);
+        assertTrue(!r420.beyondXen() && !r420.detail().contains("BUG_ON"), r420.message());
+        assertEquals("p: ALTERNATIVE_FEATURE_OUT_OF_RANGE, ERANGE (34): Alt entry 0: feature 0x2a0 outside of featureset range 0x2a0"
+                + " (NCAPINTS 21 (features below 0x2a0), from the Xen 4.20 release (xen-syms has no single cleared_caps/forced_caps of whole words))",
+                r420.message());
+        accepted(X422, withAlternative(5, 0x2a0));
+        accepted(X422, withAlternative(5, 0x2bf));
+        refused(X422, withAlternative(5, 0x2c0), "ALTERNATIVE_FEATURE_OUT_OF_RANGE", 34);
+        // The lengths are checked first, entry by entry, in both releases (alternative.c:258-260 and :251-272).
+        refused(X420, withAlternative(6, 0x2a0), "ALTERNATIVE_TOO_LONG", 28);
+        // Under 4.17 an overlong replacement is a check beyond that release too.
+        assertTrue(refused(X417, withAlternative(6), "ALTERNATIVE_TOO_LONG", 28).beyondXen());
     }
 
     /** new_func's .text followed by a .text.alt holding {@code call *0(%rip)} ({@code code}) and an .alt_call_sites naming it. */
@@ -195,6 +235,28 @@ class HypervisorVersionsTest {
         accepted(X420, outside);
         Rejection o = refused(X422, outside, "ALT_CALL_SITES_INVALID", 22);
         assertTrue(o.detail().contains("outside payload text"), o.detail());
+    }
+
+    // Checks no modelled release makes (xen/common/livepatch.c prepare_payload reads
+    // metadata.data[len - 1] of an empty .modinfo at :937 in 4.17.5, :941 in 4.20.4 and :999 in
+    // 4.22.0; resolve_old_address looks a NULL name up at :208 in all three): the
+    // refusal names the release whose rules are in force, not 4.17.5.
+    @Test
+    void aCheckBeyondXenNamesTheReleaseOfTheRulesInForce() {
+        byte[] percpu = EveryRejectReasonTest.payload(b -> b.b.addNoBits(".bss.percpu", Elf.SHF_ALLOC | Elf.SHF_WRITE, 8, 8));
+        byte[] emptyModinfo = EveryRejectReasonTest.payload(b -> b.section(".modinfo", Elf.SHF_ALLOC, 1, new byte[0]));
+        // The entry's name (offset 0 of struct livepatch_func) left NULL, and no old_addr either.
+        byte[] noName = EveryRejectReasonTest.payload(b -> EveryRejectReasonTest.dropFuncsRela(b, 0));
+        for (HypervisorRules r : HypervisorRules.known()) {
+            Rejection nn = refused(r, noName, "FUNC_NAME_UNREADABLE", 14);
+            assertTrue(nn.detail().endsWith("has neither old_addr nor name: Xen " + r.name() + " would look up a NULL name"), nn.detail());
+            Rejection pc = refused(r, percpu, "PER_CPU_DATA", 22);
+            assertTrue(pc.beyondXen(), pc.message());
+            assertTrue(pc.message().endsWith(" [Xen " + r.name() + " does not check this and would misbehave]"), pc.message());
+            Rejection mi = refused(r, emptyModinfo, "MODINFO_FORMAT", 22);
+            assertEquals("Incorrect metadata format detected: .modinfo is empty (Xen " + r.name() + " would read the byte before it)", mi.detail());
+            assertTrue(!mi.message().contains("4.17.5"), mi.message());
+        }
     }
 
     // ---------------------------------------------------------------- choosing the rules
