@@ -1,7 +1,6 @@
 package org.livepatch.link;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.livepatch.payload.FuncLayout;
@@ -66,15 +65,14 @@ public final class HypervisorLimits {
 
     /** Throws when the hypervisor would refuse the payload {@code bytes} (shown as {@code file}) uploaded as {@code name}. */
     public void check(Path file, String name, byte[] bytes) throws PayloadRejectedException {
-        List<String> p = problems(name, bytes);
-        if (!p.isEmpty()) {
-            throw new PayloadRejectedException(file.toString(), target, p);
+        Optional<Rejection> r = refusal(name, bytes);
+        if (r.isPresent()) {
+            throw new PayloadRejectedException(file.toString(), target, r.get());
         }
     }
 
-    /** The hypervisor's first reason to refuse the payload ("UNKNOWN_SYMBOL, ENOENT (2): Unknown symbol: foo"); empty when it would load it. */
-    public List<String> problems(String name, byte[] bytes) {
-        Optional<Rejection> r = LoadCheck.beforeWriting(xen, rules, layout, PayloadFile.of(name, bytes), lowerPayloadSymbols);
-        return r.map(x -> List.of(x.reason() + ", " + x.errno().describe() + ": " + x.detail())).orElse(List.of());
+    /** The hypervisor's first reason to refuse the payload; empty when it would load it. */
+    public Optional<Rejection> refusal(String name, byte[] bytes) {
+        return LoadCheck.beforeWriting(xen, rules, layout, PayloadFile.of(name, bytes), lowerPayloadSymbols);
     }
 }

@@ -17,6 +17,7 @@ import org.livepatch.elf.ObjectBuilder;
 import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
 import org.livepatch.testsupport.LinkFixture;
+import org.livepatch.verify.Rejection;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
@@ -29,6 +30,11 @@ class HypervisorLimitsTest {
     static ElfFile good;
     static byte[] goodBytes;
     static HypervisorLimits limits;
+
+    /** The refusal as the tests write it ("REASON, ERRNO (n): detail"); an empty list when the payload would load. */
+    static List<String> problems(HypervisorLimits limits, String name, byte[] bytes) {
+        return limits.refusal(name, bytes).map(Rejection::describe).stream().toList();
+    }
 
     @BeforeAll
     static void build() throws Exception {
@@ -45,7 +51,7 @@ class HypervisorLimitsTest {
         ObjectBuilder b = ObjectBuilder.copyOf(good).builder();
         change.accept(b);
         byte[] bytes = b.toBytes();
-        return limits.problems("changed", bytes);
+        return problems(limits, "changed", bytes);
     }
 
     private static ObjectBuilder.SectionHandle sec(ObjectBuilder b, String name) {
@@ -61,17 +67,17 @@ class HypervisorLimitsTest {
 
     @Test
     void theGoodPayloadHasNoProblem() {
-        assertEquals(List.of(), limits.problems("good", goodBytes));
+        assertEquals(List.of(), problems(limits, "good", goodBytes));
     }
 
     @Test
     void uploadLimits() {
         String longName = "n".repeat(128);
         assertEquals(List.of("NAME_INVALID, EINVAL (22): payload name must have 1 to 127 bytes (has 128)"),
-                limits.problems(longName, goodBytes));
-        assertEquals(List.of(), limits.problems("n".repeat(127), goodBytes));
+                problems(limits, longName, goodBytes));
+        assertEquals(List.of(), problems(limits, "n".repeat(127), goodBytes));
         assertEquals(List.of("PAYLOAD_SIZE, EINVAL (22): payload is 2097153 bytes; Xen takes 1 byte to 2 MiB"),
-                limits.problems("good", java.util.Arrays.copyOf(goodBytes, (2 << 20) + 1)));
+                problems(limits, "good", java.util.Arrays.copyOf(goodBytes, (2 << 20) + 1)));
     }
 
     @Test
@@ -113,7 +119,7 @@ class HypervisorLimitsTest {
         assertEquals(List.of("FUNCS_SIZE, EINVAL (22): Wrong size 103 of .livepatch.funcs (must be multiple of 104)"),
                 problemsAfter(b -> b.setData(sec(b, PayloadSections.FUNCS), sec(b, PayloadSections.FUNCS).data().slice(0, 103))));
         assertEquals(List.of("FUNCS_SIZE, EINVAL (22): Wrong size 104 of .livepatch.funcs (must be multiple of 64)"),
-                new HypervisorLimits(xen, FuncLayout.V1).problems("good", goodBytes));
+                problems(new HypervisorLimits(xen, FuncLayout.V1), "good", goodBytes));
     }
 
     @Test
@@ -123,10 +129,10 @@ class HypervisorLimitsTest {
         // dup.c is compiled twice into the fixture's xen-syms, so its static has one run-time name
         // at two addresses: Xen's lookup by name
         // would pick one arbitrarily, so a payload binding to it is never written.
-        List<String> ambiguous = limits.problems("x", withUndefined("dup.c#dup_counter"));
+        List<String> ambiguous = problems(limits, "x", withUndefined("dup.c#dup_counter"));
         assertEquals(1, ambiguous.size(), ambiguous.toString());
         assertTrue(ambiguous.get(0).startsWith("UNKNOWN_SYMBOL, ENOENT (2): Ambiguous symbol: dup.c#dup_counter names several hypervisor symbols"), ambiguous.toString());
-        assertEquals(List.of(), new HypervisorLimits(xen, FuncLayout.V2, Set.of("not_in_xen")).problems(
+        assertEquals(List.of(), problems(new HypervisorLimits(xen, FuncLayout.V2, Set.of("not_in_xen")), 
                 "x", withUndefined("not_in_xen")), "a payload loaded below may define it");
         assertEquals(List.of("DUPLICATE_SYMBOL, EEXIST (17): duplicate new symbol: bump (already defined by xen-syms at 0x" + Long.toHexString(xen.global("bump").address()) + ")"),
                 problemsAfter(b -> b.addSymbol("bump", Elf.STB_GLOBAL, Elf.STT_FUNC, 0, sec(b, ".text.helper_scale"), 0, 1)));

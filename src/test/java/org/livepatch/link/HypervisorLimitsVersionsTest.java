@@ -1,6 +1,8 @@
 package org.livepatch.link;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -43,7 +45,7 @@ class HypervisorLimitsVersionsTest {
         ObjectBuilder b = ObjectBuilder.copyOf(good).builder();
         change.accept(b);
         byte[] bytes = b.toBytes();
-        return new HypervisorLimits(xen, rules, FuncLayout.V2, Set.of()).problems("changed", bytes);
+        return HypervisorLimitsTest.problems(new HypervisorLimits(xen, rules, FuncLayout.V2, Set.of()), "changed", bytes);
     }
 
     private static ObjectBuilder.SectionHandle sec(ObjectBuilder b, String name) {
@@ -78,14 +80,14 @@ class HypervisorLimitsVersionsTest {
                 problems(HypervisorRules.XEN_4_22, ragged));
     }
 
-    @Test
-    void anOverlongAlternativeIsReportedWithEachReleasesConsequence() throws Exception {
+    /** One .altinstructions entry for the first 5 bytes of .text.patch_me, with a replacement of {@code replLen} bytes for feature {@code cpuid}. */
+    private static Consumer<ObjectBuilder> alternative(int replLen, int cpuid) {
         byte[] entry = new byte[14];
+        entry[8] = (byte) cpuid;
+        entry[9] = (byte) (cpuid >> 8);
         entry[10] = 5; // orig_len
-        entry[11] = 6; // repl_len, one more than orig_len + pad_len
-        // The site is the first 5 bytes of .text.patch_me, the replacement .altinstr_replacement: the
-        // loader checks both lie where they must before it compares their lengths.
-        Consumer<ObjectBuilder> overlong = b -> {
+        entry[11] = (byte) replLen;
+        return b -> {
             ObjectBuilder.SectionHandle repl = b.addSection(".altinstr_replacement", Elf.SHT_PROGBITS, Elf.SHF_ALLOC | Elf.SHF_EXECINSTR, 1, 0, Bytes.copyOf(new byte[6]));
             ObjectBuilder.SectionHandle alt = b.addSection(".altinstructions", Elf.SHT_PROGBITS, Elf.SHF_ALLOC, 1, 0, Bytes.copyOf(entry));
             ObjectBuilder.SymbolHandle text = b.addSymbol("", Elf.STB_LOCAL, Elf.STT_SECTION, 0, sec(b, ".text.patch_me"), 0, 0);
@@ -94,6 +96,41 @@ class HypervisorLimitsVersionsTest {
                     new ObjectBuilder.RelaEntry(0, RelocationTypes.R_X86_64_PC32, text, 0),
                     new ObjectBuilder.RelaEntry(4, RelocationTypes.R_X86_64_PC32, replSym, 0)));
         };
+    }
+
+    /**
+     * The assembler's refusal carries the one reason; a check the release does not make itself
+     * (4.17's BUG_ON on a feature outside NCAPINTS) is worded as what it is and names the rules'
+     * release, a real refusal (4.20's ERANGE) as a refusal.
+     */
+    @Test
+    void aFeatureOutsideTheCapabilityWordsIsRefusedWithEachReleasesWording() throws Exception {
+        ObjectBuilder b = ObjectBuilder.copyOf(good).builder();
+        alternative(5, 0x2a0).accept(b);
+        byte[] bytes = b.toBytes();
+        Path file = Path.of("feature.livepatch");
+        String target = "Xen " + xen.version();
+        String detail = "Alt entry 0: feature 0x2a0 outside of featureset range 0x2a0 (NCAPINTS 21 (features below 0x2a0), from ";
+        PayloadRejectedException r417 = assertThrows(PayloadRejectedException.class,
+                () -> new HypervisorLimits(xen, HypervisorRules.XEN_4_17, FuncLayout.V2, Set.of()).check(file, "feature", bytes));
+        assertEquals("ALTERNATIVE_FEATURE_OUT_OF_RANGE", r417.rejection().reason().name());
+        assertEquals(34, r417.rejection().errno().value());
+        assertTrue(r417.getMessage().startsWith("feature.livepatch: " + target + " would take this payload and then crash or misbehave"
+                + " (Xen 4.17 does not check this); refused: ALTERNATIVE_FEATURE_OUT_OF_RANGE, ERANGE (34): " + detail), r417.getMessage());
+        PayloadRejectedException r420 = assertThrows(PayloadRejectedException.class,
+                () -> new HypervisorLimits(xen, HypervisorRules.XEN_4_20, FuncLayout.V2, Set.of()).check(file, "feature", bytes));
+        assertEquals(34, r420.rejection().errno().value());
+        assertTrue(r420.getMessage().startsWith("feature.livepatch: " + target + " would refuse this payload: ALTERNATIVE_FEATURE_OUT_OF_RANGE, ERANGE (34): "
+                + detail), r420.getMessage());
+        assertEquals(List.of(), problems(HypervisorRules.XEN_4_22, alternative(5, 0x2a0)));
+    }
+
+    @Test
+    void anOverlongAlternativeIsReportedWithEachReleasesConsequence() throws Exception {
+        // The site is the first 5 bytes of .text.patch_me, the replacement .altinstr_replacement: the
+        // loader checks both lie where they must before it compares their lengths (repl_len 6 is
+        // one more than orig_len + pad_len).
+        Consumer<ObjectBuilder> overlong = alternative(6, 0);
         assertEquals(List.of("ALTERNATIVE_TOO_LONG, ENOSPC (28): Alt entry 0: replacement size 0x6 larger than origin 0x5 (Xen 4.17 does not refuse this: a BUG_ON in _apply_alternatives stops the host)"),
                 problems(HypervisorRules.XEN_4_17, overlong));
         assertEquals(List.of("ALTERNATIVE_TOO_LONG, ENOSPC (28): Alt entry 0: replacement size 0x6 larger than origin 0x5"),

@@ -214,9 +214,11 @@ class PayloadAssemblerTest {
                 () -> new PayloadAssembler(xen).assembleTo(List.of(fx.object("payload_bad")), f, PayloadAssembler.Options.defaults()));
         assertFalse(Files.exists(f));
         // Xen stops at the first problem: the relocation it cannot perform (relocations come before funcs).
-        assertEquals(List.of("RELOCATION_TYPE_UNSUPPORTED, EOPNOTSUPP (95): Unhandled relocation 10 (R_X86_64_32) in entry 0 of .rela.text.tiny"
-                + " against shared_counter; x86 payloads may only use R_X86_64_NONE, _64, _PC32 and _PLT32"), e.problems());
-        assertTrue(e.getMessage().startsWith(f + ": Xen 4.17.5 would refuse this payload (1 problem): "), e.getMessage());
+        String reason = "RELOCATION_TYPE_UNSUPPORTED, EOPNOTSUPP (95): Unhandled relocation 10 (R_X86_64_32) in entry 0 of .rela.text.tiny"
+                + " against shared_counter; x86 payloads may only use R_X86_64_NONE, _64, _PC32 and _PLT32";
+        assertEquals(reason, e.rejection().describe());
+        assertEquals(95, e.rejection().errno().value());
+        assertEquals(f + ": Xen 4.17.5 would refuse this payload: " + reason, e.getMessage());
     }
 
     @Test
