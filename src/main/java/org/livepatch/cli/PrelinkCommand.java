@@ -66,7 +66,10 @@ public final class PrelinkCommand implements Callable<Integer> {
         boolean complete = List.of(PayloadSections.BUILD_ID, PayloadSections.DEPENDS, PayloadSections.XEN_DEPENDS).stream()
                 .allMatch(n -> result.section(n).isPresent());
         if (complete) {
-            new HypervisorLimits(xen, xen.version().funcLayout()).check(out, HypervisorLimits.payloadNameOf(out), bytes);
+            String name = HypervisorLimits.payloadNameOf(out);
+            for (String w : new HypervisorLimits(xen, xen.version().funcLayout()).check(out, name, bytes)) {
+                err.println("prelink: warning: " + name + ": " + w);
+            }
         } else if (debug) {
             err.println("prelink: " + in + " has no build-id/dependency notes yet: hypervisor checks left to the assembler");
         }

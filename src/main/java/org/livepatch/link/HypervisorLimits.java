@@ -1,6 +1,7 @@
 package org.livepatch.link;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.livepatch.payload.FuncLayout;
@@ -17,7 +18,7 @@ import org.livepatch.xen.XenSymsException;
  * loader ({@link LoadCheck#beforeWriting}), which holds the single description of what a release
  * accepts ({@link HypervisorRules}); a refusal becomes a {@link PayloadRejectedException} naming
  * the payload, the hypervisor, the reason and its errno. Like Xen, the loader stops at the first
- * problem.
+ * problem. What the loader warns about in a payload it takes is returned for the caller to show.
  *
  * <p>What cannot be known before the payload is loaded on the real host is not checked: where the
  * payloads below a stacked one are (their symbols are known by name only) and the build-id of the
@@ -63,16 +64,25 @@ public final class HypervisorLimits {
         return PayloadFile.nameOf(file);
     }
 
-    /** Throws when the hypervisor would refuse the payload {@code bytes} (shown as {@code file}) uploaded as {@code name}. */
-    public void check(Path file, String name, byte[] bytes) throws PayloadRejectedException {
-        Optional<Rejection> r = refusal(name, bytes);
-        if (r.isPresent()) {
-            throw new PayloadRejectedException(file.toString(), target, r.get());
+    /**
+     * Throws when the hypervisor would refuse the payload {@code bytes} (shown as {@code file})
+     * uploaded as {@code name}; otherwise returns what the loader warns about it.
+     */
+    public List<String> check(Path file, String name, byte[] bytes) throws PayloadRejectedException {
+        LoadCheck.UploadVerdict v = verdict(name, bytes);
+        if (v.refusal().isPresent()) {
+            throw new PayloadRejectedException(file.toString(), target, v.refusal().get());
         }
+        return v.warnings();
+    }
+
+    /** The hypervisor's first reason to refuse the payload, or the loader's warnings when it would load it. */
+    public LoadCheck.UploadVerdict verdict(String name, byte[] bytes) {
+        return LoadCheck.beforeWriting(xen, rules, layout, PayloadFile.of(name, bytes), lowerPayloadSymbols);
     }
 
     /** The hypervisor's first reason to refuse the payload; empty when it would load it. */
     public Optional<Rejection> refusal(String name, byte[] bytes) {
-        return LoadCheck.beforeWriting(xen, rules, layout, PayloadFile.of(name, bytes), lowerPayloadSymbols);
+        return verdict(name, bytes).refusal();
     }
 }

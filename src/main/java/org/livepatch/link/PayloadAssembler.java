@@ -115,9 +115,18 @@ public final class PayloadAssembler {
         }
     }
 
-    /** A finished payload: its bytes, its own build-id and what it depends on. */
+    /**
+     * A finished payload: its bytes, its own build-id and what it depends on.
+     *
+     * @param warnings what the hypervisor's loader model warns about in this payload, which it
+     *                 would take (for the caller to show: the assembler prints nothing)
+     */
     public record Payload(String name, Bytes bytes, BuildIdNote buildId, BuildIdNote depends, BuildIdNote xenDepends,
-                          Optional<Prelinker.Result> prelink) {
+                          Optional<Prelinker.Result> prelink, List<String> warnings) {
+        public Payload {
+            warnings = List.copyOf(warnings);
+        }
+
         /** Writes through a temporary file in the same directory, so a failure never leaves half a payload. */
         public void writeTo(Path file) throws IOException {
             AtomicFile.write(file, bytes.toArray());
@@ -222,7 +231,7 @@ public final class PayloadAssembler {
             // bytes but for the id.
             byte[] bytes = b.toBytes();
             ElfFile result = ElfReader.read(shownAs, bytes);
-            new HypervisorLimits(xen, layout, options.lowerPayloadSymbols()).check(shownAs, name, bytes);
+            List<String> warnings = new HypervisorLimits(xen, layout, options.lowerPayloadSymbols()).check(shownAs, name, bytes);
             BuildIdNote own = new BuildIdNote(Bytes.copyOf(sha1(bytes)));
             Section note = result.section(PayloadSections.BUILD_ID)
                     .orElseThrow(() -> new IllegalStateException("the payload lost its " + PayloadSections.BUILD_ID));
@@ -233,7 +242,7 @@ public final class PayloadAssembler {
             byte[] payload = bytes.clone();
             System.arraycopy(id, 0, payload, (int) note.offset() + BuildIdNote.descOffset(), id.length);
             debug.accept("payload " + name + ": " + payload.length + " bytes, build-id " + own.hex() + ", depends " + depends.hex());
-            return new Payload(name, Bytes.copyOf(payload), own, depends, xenId, pre);
+            return new Payload(name, Bytes.copyOf(payload), own, depends, xenId, pre, warnings);
         } finally {
             deleteTree(tmp);
         }

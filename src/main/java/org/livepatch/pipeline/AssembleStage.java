@@ -63,6 +63,10 @@ final class AssembleStage {
         } catch (IOException e) {
             throw new PipelineException(PipelineException.Reason.PAYLOAD_REJECTED, e.getMessage(), e);
         }
+        // Things the hypervisor takes but the loader model cannot vouch for: the user should see them.
+        for (String w : payload.warnings()) {
+            clock.notice("warning: " + payload.name() + ": " + w);
+        }
         clock.finish(count, payload.bytes().length() + " bytes");
         return new Assembled(diffed, payload);
     }

@@ -52,7 +52,7 @@ final class ReportStage {
         PipelineResult result = new PipelineResult(payloadFile, payload.buildId().hex(), payload.depends().hex(), payload.xenDepends().hex(),
                 functions, diffed.newFunctions(), diffed.lineOnly(), diffed.objectPaths(), clock.times(), reportFile);
         Map<String, Object> reportMap = report(checked, result, built.objects().xenSyms(), compileCommands(built), packages,
-                built.objects().layout());
+                built.objects().layout(), payload.warnings());
         byte[] reportBytes = Json.write(reportMap).getBytes(StandardCharsets.UTF_8);
         try {
             PairedPublish.publish(checked.outputDir(), reportFile.getFileName().toString(), reportBytes,
@@ -107,7 +107,7 @@ final class ReportStage {
     }
 
     private static Map<String, Object> report(CheckedRequest checked, PipelineResult r, Path xenSyms,
-            Map<String, String> compileCommands, Optional<ToolchainPackages> packages, LayoutCheck.Report layout) {
+            Map<String, String> compileCommands, Optional<ToolchainPackages> packages, LayoutCheck.Report layout, List<String> warnings) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("payload", r.payload().toString());
         m.put("name", checked.patchName());
@@ -139,6 +139,8 @@ final class ReportStage {
             lines.add(lm);
         }
         m.put("line_only_functions", lines);
+        // What the hypervisor's loader model warned about when the payload was assembled (it was not refused).
+        m.put("warnings", warnings);
         m.put("objects", r.objects());
         Map<String, Object> tool = new LinkedHashMap<>();
         tool.put("gcc", checked.toolchain().gccVersion());

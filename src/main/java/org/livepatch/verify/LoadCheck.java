@@ -134,17 +134,29 @@ public final class LoadCheck {
      * @param layout              the {@code struct livepatch_func} the hypervisor reads
      * @param lowerPayloadSymbols names defined by payloads loaded before this one, which Xen resolves
      *                            undefined symbols against too; empty for a payload on the bare hypervisor
-     * @return the first refusal, as the hypervisor stops at its first error; empty when it would take the payload
+     * @return the first refusal, as the hypervisor stops at its first error, or the loader's warnings
+     *         about a payload it would take
      */
-    public static Optional<Rejection> beforeWriting(XenSymbolTable xen, HypervisorRules rules, FuncLayout layout, PayloadFile payload,
-                                                    Set<String> lowerPayloadSymbols) {
+    public static UploadVerdict beforeWriting(XenSymbolTable xen, HypervisorRules rules, FuncLayout layout, PayloadFile payload,
+                                              Set<String> lowerPayloadSymbols) {
         HypervisorModel hv = new HypervisorModel(xen, rules, HypervisorModel.defaultBase(xen), layout, lowerPayloadSymbols, false);
         try {
             LoadedPayload p = hv.upload(payload.name(), payload.data());
             hv.checkExpectations(p, false);
-            return Optional.empty();
+            return new UploadVerdict(Optional.empty(), p.warnings());
         } catch (PayloadRejectedException e) {
-            return Optional.of(e.rejection());
+            return new UploadVerdict(Optional.of(e.rejection()), List.of());
+        }
+    }
+
+    /**
+     * What {@link #beforeWriting} found: the refusal, or none and what the loader warns about
+     * (things the hypervisor takes but the model cannot vouch for, such as alternatives whose
+     * effect depends on the CPU). A refused payload has no warnings: the upload stopped.
+     */
+    public record UploadVerdict(Optional<Rejection> refusal, List<String> warnings) {
+        public UploadVerdict {
+            warnings = List.copyOf(warnings);
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,6 +21,7 @@ import org.livepatch.payload.FuncLayout;
 import org.livepatch.payload.PayloadSections;
 import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.verify.HypervisorRules;
+import org.livepatch.verify.LoadCheck;
 import org.livepatch.xen.XenSymbolTable;
 
 /**
@@ -81,7 +83,7 @@ class HypervisorLimitsVersionsTest {
     }
 
     /** One .altinstructions entry for the first 5 bytes of .text.patch_me, with a replacement of {@code replLen} bytes for feature {@code cpuid}. */
-    private static Consumer<ObjectBuilder> alternative(int replLen, int cpuid) {
+    static Consumer<ObjectBuilder> alternative(int replLen, int cpuid) {
         byte[] entry = new byte[14];
         entry[8] = (byte) cpuid;
         entry[9] = (byte) (cpuid >> 8);
@@ -123,6 +125,27 @@ class HypervisorLimitsVersionsTest {
         assertTrue(r420.getMessage().startsWith("feature.livepatch: " + target + " would refuse this payload: ALTERNATIVE_FEATURE_OUT_OF_RANGE, ERANGE (34): "
                 + detail), r420.getMessage());
         assertEquals(List.of(), problems(HypervisorRules.XEN_4_22, alternative(5, 0x2a0)));
+    }
+
+    /** What the loader warns about in a payload it takes, here that it cannot model alternatives. */
+    static final String ALTERNATIVES_WARNING = "Xen applies this payload's 1 alternatives at upload; their effect depends on the CPU and is not modelled";
+
+    /** A payload the loader takes with a warning gives the warning on every release; a refused one gives none (the upload stopped). */
+    @Test
+    void theLoadersWarningsComeWithAPayloadItTakes() throws Exception {
+        for (HypervisorRules r : HypervisorRules.known()) {
+            ObjectBuilder b = ObjectBuilder.copyOf(good).builder();
+            alternative(5, 0).accept(b);
+            LoadCheck.UploadVerdict v = new HypervisorLimits(xen, r, FuncLayout.V2, Set.of()).verdict("alt", b.toBytes());
+            assertEquals(Optional.empty(), v.refusal(), r.toString());
+            assertEquals(List.of(ALTERNATIVES_WARNING), v.warnings(), r.toString());
+            ObjectBuilder bad = ObjectBuilder.copyOf(good).builder();
+            alternative(6, 0).accept(bad);
+            LoadCheck.UploadVerdict refused = new HypervisorLimits(xen, r, FuncLayout.V2, Set.of()).verdict("alt", bad.toBytes());
+            assertEquals("ALTERNATIVE_TOO_LONG", refused.refusal().orElseThrow().reason().name());
+            assertEquals(List.of(), refused.warnings());
+        }
+        assertEquals(List.of(), new HypervisorLimits(xen, FuncLayout.V2).verdict("good", ObjectBuilder.copyOf(good).builder().toBytes()).warnings());
     }
 
     @Test

@@ -221,6 +221,23 @@ class PayloadAssemblerTest {
         assertEquals(f + ": Xen 4.17.5 would refuse this payload: " + reason, e.getMessage());
     }
 
+    /** What the loader warns about comes with the payload, for the caller to show; a payload without alternatives has none. */
+    @Test
+    void theLoadersWarningsComeWithThePayload() throws Exception {
+        Path alt = writeWithAlternative(out("warn", "payload_main.o"));
+        var p = new PayloadAssembler(xen).assembleTo(List.of(alt, fx.object("payload_helper")), out("warn", "alt.livepatch"),
+                PayloadAssembler.Options.defaults());
+        assertEquals(List.of(HypervisorLimitsVersionsTest.ALTERNATIVES_WARNING), p.warnings());
+        assertEquals(List.of(), new PayloadAssembler(xen).assemble(goodObjects(), "good", PayloadAssembler.Options.defaults()).warnings());
+    }
+
+    /** payload_main.o with one alternative (for its .text.patch_me) added, written to {@code file}. */
+    static Path writeWithAlternative(Path file) throws Exception {
+        ObjectBuilder b = ObjectBuilder.copyOf(ElfReader.read(LinkFixture.shared().object("payload_main"))).builder();
+        HypervisorLimitsVersionsTest.alternative(5, 0).accept(b);
+        return Files.write(file, b.toBytes());
+    }
+
     @Test
     void inputsThatCarryTheirOwnNotesAreRefused() throws Exception {
         ObjectBuilder b = ObjectBuilder.copyOf(ElfReader.read(fx.object("payload_helper"))).builder();

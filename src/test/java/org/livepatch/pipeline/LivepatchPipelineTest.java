@@ -92,6 +92,37 @@ class LivepatchPipelineTest {
     }
 
     /**
+     * What the hypervisor's loader model warns about in a payload it takes reaches the user while
+     * the payload is assembled (a notice of the assemble stage, which the CLI prints) and stays in
+     * the JSON report; a payload without such a thing has an empty list there.
+     */
+    @Test
+    void theLoadersWarningsAreShownAndReported(@TempDir Path tmp) throws Exception {
+        Path xenSyms = buildRunningHypervisor(tmp);
+        String id = buildId(xenSyms);
+        Path src = BuildFixtures.copyMinixen(tmp);
+        BuildRequest req = BuildFixtures.request(src, BuildFixtures.patch("minixen-alternative.patch"), tmp)
+                .depends(id).xenSyms(xenSyms).build();
+        List<String> notices = new java.util.ArrayList<>();
+        PipelineResult r = LivepatchPipeline.run(req, e -> {
+            if (e.phase() == org.livepatch.stage.StageEvent.Phase.NOTICE) {
+                notices.add(e.stage() + ": " + e.detail());
+            }
+        });
+        // xen_extra_version is inlined into print_version (as in minixen-extra-version.patch), so both
+        // change and each carries the alternative: two entries.
+        assertEquals(Set.of("xen_extra_version", "print_version"), r.functions().stream().map(PatchedFunction::name).collect(Collectors.toSet()));
+        String warning = "Xen applies this payload's 2 alternatives at upload; their effect depends on the CPU and is not modelled";
+        assertEquals(List.of("assemble: warning: minixen-alternative: " + warning), notices);
+        String json = Files.readString(r.report());
+        assertTrue(json.contains("\"warnings\": [\n    \"" + warning + "\"\n  ]"), json);
+
+        BuildRequest plain = BuildFixtures.request(src, BuildFixtures.patch("minixen-extra-version.patch"), tmp)
+                .outputDir(tmp.resolve("out2")).depends(id).xenSyms(xenSyms).build();
+        assertTrue(Files.readString(LivepatchPipeline.run(plain, Progress.NONE).report()).contains("\"warnings\": []"));
+    }
+
+    /**
      * The payload is linked by the toolchain's ld ({@code LD}), as the hypervisor was, not by
      * whatever {@code ld} comes first on PATH: a logging wrapper named by LD must see the
      * {@code ld -r} of the payload's objects.

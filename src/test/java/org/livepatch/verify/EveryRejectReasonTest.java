@@ -580,8 +580,8 @@ class EveryRejectReasonTest {
         XenSymbolTable x = xen(true);
         PayloadFile p = PayloadFile.of("p", payload(b -> nameIs(b, "no_such_func")));
         assertEquals(RejectReason.OLD_ADDRESS_UNRESOLVED,
-                LoadCheck.beforeWriting(x, HypervisorRules.XEN_4_17, FuncLayout.V2, p, Set.of()).orElseThrow().reason());
-        assertEquals(java.util.Optional.empty(), LoadCheck.beforeWriting(x, HypervisorRules.XEN_4_17, FuncLayout.V2, p, Set.of("no_such_func")));
+                LoadCheck.beforeWriting(x, HypervisorRules.XEN_4_17, FuncLayout.V2, p, Set.of()).refusal().orElseThrow().reason());
+        assertEquals(java.util.Optional.empty(), LoadCheck.beforeWriting(x, HypervisorRules.XEN_4_17, FuncLayout.V2, p, Set.of("no_such_func")).refusal());
     }
 
     /**
