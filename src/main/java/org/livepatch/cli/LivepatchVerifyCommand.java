@@ -28,15 +28,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code livepatch-verify}: the minimal loader. Verifies payloads as Xen 4.17.5 does on upload and
- * apply, shows the apply plan, payload info, and checks dependency chains.
+ * {@code livepatch-verify}: the minimal loader. Verifies payloads as the hypervisor's release
+ * ({@code HypervisorRules}) does on upload and apply, shows the apply plan, payload info, and checks dependency chains.
  *
  * <p>Exit codes ({@link ExitCode}): accepted, refused (a reason and Xen's errno are printed), usage,
  * bad input (a payload that is not a well-formed ELF object by Xen's rules, or a bad xen-syms),
  * I/O error.
  */
 @Command(name = "livepatch-verify", mixinStandardHelpOptions = true, version = "livepatch-verify 0.1",
-        description = "Verify Xen live-patch payloads the way the Xen 4.17 hypervisor loads them.",
+        description = "Verify Xen live-patch payloads the way the hypervisor loads them, with the rules of its release (4.17, 4.20 or 4.22).",
         subcommands = {LivepatchVerifyCommand.Check.class, LivepatchVerifyCommand.Plan.class,
                 LivepatchVerifyCommand.Info.class, LivepatchVerifyCommand.Deps.class})
 public final class LivepatchVerifyCommand implements Callable<Integer> {
@@ -58,7 +58,7 @@ public final class LivepatchVerifyCommand implements Callable<Integer> {
         @Option(names = "--xen-syms", required = true, paramLabel = "XEN-SYMS", description = "the running hypervisor's xen-syms")
         Path xenSyms;
 
-        @Option(names = "--base", paramLabel = "ADDR", description = "address of the first payload (default: where Xen 4.17's vmap area would put it)")
+        @Option(names = "--base", paramLabel = "ADDR", description = "address of the first payload (default: where the hypervisor's vmap area would put it)")
         String base;
 
         @Option(names = "--upload-only", description = "only upload: skip the apply-time checks (depends, expectations)")
