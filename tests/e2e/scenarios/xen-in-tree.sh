@@ -53,8 +53,8 @@ expect_state xen_replace_world CHECKED
 expect_contains completed xen-livepatch replace xen_replace_world
 expect_state xen_replace_world APPLIED xen_hello_world CHECKED xen_bye_world CHECKED
 # 4.17's tools read the extra version through XENVER_extraversion, a 16-byte field, so they
-# show 16 bytes of "Hello Again World!"; 4.20's ask XENVER_extraversion2, which has no such
-# limit. Which tools this dom0 has is what decides.
+# show 16 bytes of "Hello Again World!"; 4.20's and 4.22's ask XENVER_extraversion2, which has
+# no such limit. Which tools this dom0 has is what decides.
 case "$(ls -d /usr/lib/xen-*/bin)" in
     /usr/lib/xen-4.17/bin) expect_extra "Hello Again Wor" ;;
     *) expect_extra "Hello Again World!" ;;
