@@ -26,6 +26,7 @@ import org.livepatch.testsupport.Tools;
 final class LauncherProcess {
     final Path dir;
     final Path bin;
+    private final List<Process> started = new ArrayList<>();
     final Map<String, String> env = new HashMap<>();
 
     LauncherProcess(Path dir) throws IOException, InterruptedException {
@@ -100,6 +101,11 @@ final class LauncherProcess {
     /** As {@link #start(String, Path, Path, String...)}, run through {@code prefix} (setpriv, say). */
     Process start(List<String> prefix, String umask, Path stdout, Path stderr, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
+        // A test JVM started in the background by a non-interactive shell (a CI runner, nohup ...
+        // &) inherits SIGINT ignored, and a program cannot catch a signal it was started with
+        // ignored: the launcher would sleep through the test's Ctrl-C. Start it as a terminal
+        // would, with the signals a user sends at their default disposition.
+        cmd.addAll(List.of("env", "--default-signal=HUP,INT,QUIT,TERM"));
         cmd.addAll(List.of("sh", "-c", "umask " + umask + "; exec \"$0\" \"$@\"",
                 Tools.repoRoot().resolve("livepatch-build").toString()));
         cmd.addAll(List.of(args));
@@ -107,7 +113,21 @@ final class LauncherProcess {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
-        return pb.start();
+        Process p = pb.start();
+        started.add(p);
+        return p;
+    }
+
+    /**
+     * Kills every launcher this object started that is still running, with what it started: a
+     * test that failed half-way must not leave a blocked build behind (its directory is deleted
+     * after the test, and the orphan would sleep on).
+     */
+    void stopAll() {
+        for (Process p : started) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,6 +51,11 @@ class LauncherSignalTest {
         cache = tmp.resolve("cache");
         launcher = new LauncherProcess(tmp);
         launcher.env.put("LPB_CACHE", cache.toString());
+    }
+
+    @AfterEach
+    void stopWhatIsLeft() {
+        launcher.stopAll();
     }
 
     private Process start(Path out, String umask, String name) throws Exception {
