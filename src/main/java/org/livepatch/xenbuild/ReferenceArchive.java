@@ -214,8 +214,11 @@ public final class ReferenceArchive {
                 if (dest != null && isLocal(e, dest)) {
                     throw e; // our disk, not the archive
                 }
-                throw refused(file, "damaged (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
-                        + "): truncated or changed after it was written");
+                String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                if (m.startsWith("Truncated")) { // zstd-jni's word for a frame cut short
+                    throw refused(file, "truncated (it ends before its last entry)");
+                }
+                throw refused(file, "damaged (zstd: " + m + "): changed after it was written, or not written whole");
             }
         }
     }
@@ -240,7 +243,7 @@ public final class ReferenceArchive {
             if (buf.size() > MAX_HEADER) {
                 throw refused(file, "not a livepatch-build reference archive (no header)");
             }
-            if (buf.size() == MAGIC.length() && !buf.toString(StandardCharsets.ISO_8859_1).equals(MAGIC)) {
+            if (buf.size() <= MAGIC.length() && c != MAGIC.charAt(buf.size() - 1)) {
                 throw refused(file, "not a livepatch-build reference archive");
             }
         }
