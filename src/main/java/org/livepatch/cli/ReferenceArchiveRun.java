@@ -52,6 +52,11 @@ final class ReferenceArchiveRun {
             throw new CommandRunner.UserError(ExitCode.USAGE, "--export-reference builds no payload: leave out -p and --batch");
         }
         requireSource(c, "--export-reference");
+        if (java.nio.file.Files.exists(c.exportReference, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // Before anything is checked or created: ReferenceTransfer says the same, later.
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, c.exportReference,
+                    "exists (an archive is never overwritten: remove it or choose another name)");
+        }
         BuildRequest req = c.request().build();
         Workspace ws = Workspace.fromEnvironment(req.environment());
         StageClock clock = new StageClock(LivepatchBuildCommand.progress(err));
@@ -69,15 +74,17 @@ final class ReferenceArchiveRun {
             }
             outputDir = scratch.dir();
         }
-        CheckedRequest checked = RequestChecks.checkReference(req, outputDir);
-        ReferenceTransfer.Exported e = ReferenceTransfer.export(checked, new ReferenceCache(checked.workspace()), c.exportReference, clock);
-        if (scratch != null) {
-            try {
-                scratch.close(); // kept on failure: the error names the build log in it
-            } catch (IOException ignored) {
-                // swept by the next export
-            }
+        ReferenceTransfer.Exported e;
+        try {
+            CheckedRequest checked = RequestChecks.checkReference(req, outputDir);
+            e = ReferenceTransfer.export(checked, new ReferenceCache(checked.workspace()), c.exportReference, clock);
+        } catch (BuildException failure) {
+            if (failure.reason() != BuildException.Reason.REFERENCE_BUILD_FAILED) {
+                close(scratch);
+            } // else kept: the error names the build log in it (swept by a later export once this process is gone)
+            throw failure;
         }
+        close(scratch);
         out.printf("livepatch-build: reference %s %s to %s (%d bytes, %.1f s)%n", e.key().hex(),
                 e.built() ? "built and exported" : "exported", e.file(), e.bytes(), e.time().toMillis() / 1000.0);
         out.flush();
@@ -101,6 +108,17 @@ final class ReferenceArchiveRun {
                 i.entries(), i.bytes(), i.time().toMillis() / 1000.0);
         out.flush();
         return ExitCode.OK.number();
+    }
+
+    private static void close(ScratchDir scratch) {
+        if (scratch == null) {
+            return;
+        }
+        try {
+            scratch.close();
+        } catch (IOException ignored) {
+            // swept by the next export
+        }
     }
 
     private static void requireSource(LivepatchBuildCommand c, String option) {

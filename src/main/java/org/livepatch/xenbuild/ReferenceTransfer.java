@@ -53,6 +53,10 @@ public final class ReferenceTransfer {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, file,
                     "exists (an archive is never overwritten: remove it or choose another name)");
         }
+        if (RequestChecks.isInside(target, req.srcDir())) {
+            // It would change SRC, and with it the key of the reference it holds.
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, file, "is inside the source tree, which is never written");
+        }
         ReferenceBuild ref = cache.obtain(req, clock, req.logDir());
         for (int attempt = 0;; attempt++) {
             clock.start(STAGE_EXPORT, 0, target.toString());

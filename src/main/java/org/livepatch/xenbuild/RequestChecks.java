@@ -118,6 +118,9 @@ public final class RequestChecks {
         if (isInside(ws.root().toAbsolutePath().normalize(), src)) {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, ws.root(), "cache directory is inside the source tree, which is never written");
         }
+        if (isInside(outputDir, src)) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, outputDir, "output directory is inside the source tree, which is never written");
+        }
         checkCacheWritable(ws);
         BuildStrings strings = BuildStrings.from(r.environment());
         Map<String, String> env = XenMake.environment(r.environment(), strings);

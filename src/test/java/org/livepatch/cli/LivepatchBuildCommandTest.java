@@ -57,6 +57,8 @@ class LivepatchBuildCommandTest {
         Path existing = Files.writeString(tmp.resolve("exists.lpbref"), "");
         run("-s", src.toString(), "-c", config, "--export-reference", existing.toString())
                 .assertOneLine(18, existing + ": exists (an archive is never overwritten");
+        run("-s", src.toString(), "-c", config, "--export-reference", src.resolve("ref.lpbref").toString())
+                .assertOneLine(18, src.resolve("ref.lpbref") + ": is inside the source tree");
         // Without an archive option a payload run still needs its four options.
         run("-p", "x.patch", "-s", src.toString()).assertOneLine(64, "Missing required options: '--config=FILE', '--output=DIR', '--depends=BUILDID'");
     }
