@@ -92,7 +92,8 @@ final class ReferenceArchiveRun {
     }
 
     private static int importArchive(LivepatchBuildCommand c, PrintWriter err, PrintWriter out) throws BuildException, InterruptedException {
-        BuildRequest req = c.request().build();
+        // --xen-syms is no input of the key: not opened here (a payload run opens it in its own check).
+        BuildRequest req = c.request().xenSyms(null).build();
         StageClock clock = new StageClock(LivepatchBuildCommand.progress(err));
         Workspace ws = Workspace.fromEnvironment(req.environment());
         Optional<ReferenceKey> expected = Optional.empty();
