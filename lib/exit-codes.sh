@@ -15,7 +15,7 @@ LPB_EXIT_BAD_BUILD_ID=14  # `--depends` or `--xen-depends` is not 40 hex digits
 LPB_EXIT_BAD_XEN_SYMS=15  # `--xen-syms` is missing, unreadable, not ELF, or has no build-id
 LPB_EXIT_XEN_SYMS_MISMATCH=16  # `--xen-syms` has another build-id than `--xen-depends`
 LPB_EXIT_TOOL_MISSING=17  # gcc, ld, make or patch is not on PATH
-LPB_EXIT_BAD_OUTPUT_DIR=18  # the output directory cannot be used (not empty, inside SRC, cannot be created or written), or `-k build` on objects another patch or reference made
+LPB_EXIT_BAD_OUTPUT_DIR=18  # the output directory cannot be used (not empty, inside SRC, cannot be created or written), or `-k build` on objects another patch or reference made, or the `--export-reference` file exists
 LPB_EXIT_BAD_PATCH=19  # the patch is missing, unreadable, not a unified diff, or its name makes no payload name
 LPB_EXIT_PATCH_DOES_NOT_APPLY=20  # the patch does not apply with zero fuzz
 LPB_EXIT_PATCH_NO_COMPILED_FILE=21  # the patch changes no file that is compiled into the hypervisor
@@ -32,6 +32,8 @@ LPB_EXIT_DIFF_FAILED=31  # an object could not be read or diffed
 LPB_EXIT_PAYLOAD_REJECTED=32  # linking or the hypervisor's limits refuse the payload; nothing written
 LPB_EXIT_VERIFY_FAILED=33  # our loader, checking the payload as Xen would, refuses it; nothing written
 LPB_EXIT_OUTPUT=34  # writing the payload or the report failed
+LPB_EXIT_REFERENCE_ARCHIVE=40  # `--import-reference`: the file is not a reference archive, or is truncated, damaged, tampered with or of another format version
+LPB_EXIT_REFERENCE_MISMATCH=41  # `--import-reference` with `-s`/`-c`: the archive's reference is for another source, config or toolchain (the differing input is named)
 LPB_EXIT_USAGE=64  # usage: an unknown, missing or malformed option or argument
 LPB_EXIT_BAD_INPUT=65  # malformed input: a file that is not the ELF object, payload or `xen-syms` it should be
 LPB_EXIT_UNAVAILABLE=69  # something the launcher needs is missing: a JDK >= 21 (`lib/launch.sh`); docker, an engine, the image or its launcher (`toolchain-docker/livepatch-build`); a build tool (`demo`)

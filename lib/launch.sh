@@ -118,5 +118,6 @@ lpb_run() {
     fi
     local cds
     cds=$(lpb_cds_opts "$java")
-    exec "$java" $cds ${LPB_JAVA_OPTS:-} -cp "$LPB_JAR" "$MAIN_CLASS" "$@"
+    # zstd-jni (reference archives) loads its native library: allowed, so the JDK does not warn.
+    exec "$java" $cds --enable-native-access=ALL-UNNAMED ${LPB_JAVA_OPTS:-} -cp "$LPB_JAR" "$MAIN_CLASS" "$@"
 }

@@ -22,6 +22,8 @@ public @interface HostPath {
         INPUT,
         /** A directory the run writes into (created when missing). */
         OUTPUT_DIR,
+        /** A file the run creates (never overwrites); its directory is written (created when missing). */
+        OUTPUT_FILE,
         /**
          * Read only: a directory of patches, or a list file whose lines name patches (relative to
          * the list's directory); the named patches are read too.

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         description = {"Build a Xen live-patch payload from a Xen source tree and a source patch.",
                 "SRC is never modified: the original is built once in a cache, the patch is applied to a copy."})
 public final class LivepatchBuildCommand implements Callable<Integer> {
-    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", required = true, description = "Xen source tree (the directory holding xen/)")
+    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", description = "Xen source tree (the directory holding xen/)")
     @HostPath(HostPath.Use.INPUT)
     Path srcDir;
 
@@ -43,11 +43,11 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @HostPath(HostPath.Use.PATCH_SET)
     Path batch;
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
     @HostPath(HostPath.Use.INPUT)
     Path config;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "output directory; the payload is OUTPUT/<patch name>.livepatch (with --batch: OUTPUT/<patch name>/<patch name>.livepatch)")
+    @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "output directory; the payload is OUTPUT/<patch name>.livepatch (with --batch: OUTPUT/<patch name>/<patch name>.livepatch)")
     @HostPath(HostPath.Use.OUTPUT_DIR)
     Path output;
 
@@ -67,7 +67,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @HostPath(HostPath.Use.INPUT)
     Path xenSyms;
 
-    @Option(names = "--depends", paramLabel = "BUILDID", required = true, description = "build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits")
+    @Option(names = "--depends", paramLabel = "BUILDID", description = "build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits")
     String depends;
 
     @Option(names = "--xen-depends", paramLabel = "BUILDID", description = "build-id of the running hypervisor (default: that of --xen-syms)")
@@ -87,6 +87,18 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             "grant_table; repeatable): live instances keep the old layout, so only for a type you know no",
             "patched code reads or writes in its old form; recorded in the report"})
     java.util.List<String> allowLayoutChange = new java.util.ArrayList<>();
+
+    @Option(names = "--export-reference", paramLabel = "FILE", description = {
+            "instead of a payload: write the reference build of -s/-c (built now unless cached) to FILE,",
+            "a reference archive that --import-reference adds to another cache (FILE must not exist)"})
+    @HostPath(HostPath.Use.OUTPUT_FILE)
+    Path exportReference;
+
+    @Option(names = "--import-reference", paramLabel = "FILE", description = {
+            "check the reference archive FILE and add it to the cache, then build as asked (alone: only",
+            "import); with -s/-c, an archive of another source, config or toolchain is refused"})
+    @HostPath(HostPath.Use.INPUT)
+    Path importReference;
 
     @Spec
     CommandSpec spec;
@@ -125,6 +137,14 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
 
     private Integer build() throws BuildException, PipelineException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
+        boolean payload = patch != null || batch != null;
+        if (exportReference != null || (importReference != null && !payload)) {
+            return ReferenceArchiveRun.run(this, err, spec.commandLine().getOut());
+        }
+        requireOptions();
+        if (importReference != null) {
+            ReferenceArchiveRun.importFirst(this, err, spec.commandLine().getOut());
+        }
         if ((patch == null) == (batch == null)) {
             throw new CommandRunner.UserError(ExitCode.USAGE,
                     patch == null ? "a patch is needed: -p FILE, or --batch DIR|LIST" : "-p and --batch exclude each other");
@@ -152,8 +172,40 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         return ExitCode.OK.number();
     }
 
+    /** What picocli checked while these options were required in every run (a payload still needs them). */
+    private void requireOptions() {
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        if (srcDir == null) {
+            missing.add("'--srcdir=DIR'");
+        }
+        if (config == null) {
+            missing.add("'--config=FILE'");
+        }
+        if (output == null) {
+            missing.add("'--output=DIR'");
+        }
+        if (depends == null) {
+            missing.add("'--depends=BUILDID'");
+        }
+        if (!missing.isEmpty()) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "Missing required option" + (missing.size() > 1 ? "s" : "")
+                    + ": " + String.join(", ", missing));
+        }
+    }
+
+    /** The request of the options given, for the reference archive's runs ({@link ReferenceArchiveRun}). */
+    BuildRequest.Builder request() {
+        BuildRequest.Builder b = BuildRequest.builder()
+                .srcDir(srcDir).config(config).outputDir(output).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
+                .skipCompilerCheck(skipCompilerCheck);
+        if (cpus != null) {
+            b.jobs(cpus);
+        }
+        return b;
+    }
+
     /** Stage progress on stderr: the stage, its object count and elapsed time. */
-    private static Progress progress(PrintWriter err) {
+    static Progress progress(PrintWriter err) {
         return e -> {
             Interrupts.during(e.stage());
             if (e.phase() == StageEvent.Phase.NOTICE) {

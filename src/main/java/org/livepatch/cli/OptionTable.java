@@ -20,7 +20,7 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * {@code org.livepatch-build.options}, which the wrapper reads from the image it runs.
  *
  * <p>Text form, one line: entries separated by single spaces, each {@code NAME[,NAME...]:KIND}
- * with KIND one of {@code flag value in out-dir patches}, e.g.
+ * with KIND one of {@code flag value in out-dir out-file patches}, e.g.
  * {@code -s,--srcdir:in -o,--output:out-dir -d,--debug:flag}.
  *
  * <p>{@link #of} refuses a model the wrapper could not handle (a path option without
@@ -32,7 +32,7 @@ public record OptionTable(List<Entry> entries) {
 
     /** How the wrapper treats an option; {@link #token} is its name in the text form. */
     public enum Kind {
-        FLAG("flag"), VALUE("value"), INPUT("in"), OUTPUT_DIR("out-dir"), PATCH_SET("patches");
+        FLAG("flag"), VALUE("value"), INPUT("in"), OUTPUT_DIR("out-dir"), OUTPUT_FILE("out-file"), PATCH_SET("patches");
 
         private final String token;
 
@@ -52,6 +52,7 @@ public record OptionTable(List<Entry> entries) {
             return switch (use) {
                 case INPUT -> INPUT;
                 case OUTPUT_DIR -> OUTPUT_DIR;
+                case OUTPUT_FILE -> OUTPUT_FILE;
                 case PATCH_SET -> PATCH_SET;
             };
         }

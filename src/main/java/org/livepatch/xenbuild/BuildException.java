@@ -64,7 +64,17 @@ public final class BuildException extends Exception {
          * same verdict for the user as the diff's other unpatchable changes
          * ({@code PipelineException.Reason.UNPATCHABLE_CHANGE}).
          */
-        UNPATCHABLE_LAYOUT
+        UNPATCHABLE_LAYOUT,
+        /**
+         * {@code --import-reference}: the archive is not one ({@link ReferenceArchive}), or is
+         * truncated, damaged, tampered with or of another format version.
+         */
+        REFERENCE_ARCHIVE,
+        /**
+         * {@code --import-reference} with {@code -s}/{@code -c}: the archive holds the reference of
+         * another source, config or toolchain than this run's, so no build here could use it.
+         */
+        REFERENCE_MISMATCH
     }
 
     private final Reason reason;

@@ -23,6 +23,11 @@ public final class CacheDamage extends Exception {
         return file;
     }
 
+    /** What is wrong, without the file name. */
+    public String reason() {
+        return getMessage().substring(file.toString().length() + 2);
+    }
+
     /** The same damage as the user-facing error it becomes when rebuilding did not help. */
     BuildException asBuildException() {
         return new BuildException(BuildException.Reason.WORKSPACE, file,

@@ -182,7 +182,7 @@ public final class ReferenceCache {
      * Moves a damaged entry out of the way (one rename, so a reader sees it whole or not at all)
      * and deletes it. The caller holds the key's lock.
      */
-    private void drop(Path published, String key) throws IOException {
+    void drop(Path published, String key) throws IOException {
         if (!Files.exists(published, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -226,7 +226,7 @@ public final class ReferenceCache {
     }
 
     /** Leftovers of killed builds of this key (we hold its lock, so nobody is using them). */
-    private void removeStale(String key) throws IOException {
+    void removeStale(String key) throws IOException {
         try (Stream<Path> s = Files.list(workspace.refs())) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".tmp-" + key + "-")).toList()) {
                 deleteTree(p);

@@ -233,7 +233,15 @@ public final class ReferenceEntry {
         if (!Files.isRegularFile(file)) {
             throw new CacheDamage(file, "missing (the entry is incomplete, or was made by a livepatch-build that recorded no digests)");
         }
-        byte[] bytes = Files.readAllBytes(file);
+        return parseManifest(Files.readAllBytes(file), file, keyHex);
+    }
+
+    /**
+     * A manifest's items by path relative to the entry, checked as {@link #open} checks them (its
+     * checksum line, its key); {@code file} only names it in messages. An archive's manifest is
+     * read with it before anything of the archive is trusted ({@link ReferenceArchive}).
+     */
+    static Map<String, Item> parseManifest(byte[] bytes, Path file, String keyHex) throws CacheDamage {
         String text = new String(bytes, StandardCharsets.UTF_8);
         int tail = text.lastIndexOf("sha256\t");
         if (!text.startsWith(HEADER + "\n") || tail < 0 || !text.endsWith("\n")
@@ -259,6 +267,22 @@ public final class ReferenceEntry {
             }
         }
         return items;
+    }
+
+    /**
+     * Records every regular file of the entry in {@code dir} as verified now ({@code stat}):
+     * for an entry whose files were all just written and hashed against its manifest (an
+     * imported archive), so that {@link #open} does not hash them again. Size, modification time
+     * and inode are this machine's, which is why {@code stat} is never carried between caches.
+     */
+    static void recordVerified(Path dir) throws IOException {
+        Map<String, String> stats = new TreeMap<>();
+        for (var e : walk(dir).entrySet()) {
+            if (e.getValue().isRegularFile()) {
+                stats.put(e.getKey(), stat(e.getValue()));
+            }
+        }
+        writeStat(dir, stats);
     }
 
     /** The last verified metadata per file; empty when missing or unreadable (everything is then hashed). */

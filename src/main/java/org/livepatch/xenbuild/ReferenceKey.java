@@ -44,11 +44,19 @@ public record ReferenceKey(String hex, Map<String, String> inputs) {
                 in.put("env." + k, env.get(k));
             }
         }
+        return fromInputs(in);
+    }
+
+    /**
+     * The key of these inputs: what {@link #of} computes, and what an imported archive's
+     * recorded inputs are checked against ({@link ReferenceArchive}), so its key cannot name other inputs.
+     */
+    public static ReferenceKey fromInputs(Map<String, String> inputs) {
         StringBuilder sb = new StringBuilder();
-        in.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        new TreeMap<>(inputs).forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         // 32 hex digits (128 bits) keep directory names short; collisions are not a practical risk.
         String hex = sha256(sb.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 32);
-        return new ReferenceKey(hex, in);
+        return new ReferenceKey(hex, inputs);
     }
 
     static String sha256(byte[] data) {

@@ -89,6 +89,45 @@ public final class RequestChecks {
                 tools, strings, ws, env, makeArgs);
     }
 
+    /**
+     * The checks of {@link #check} that decide a reference build (SRC, the config, the
+     * toolchain, {@code --xen-syms} and the compiler that built it, a writable cache), for
+     * {@code --export-reference} and the key {@code --import-reference} compares: no patch, no
+     * build-id, and {@code logDir}'s parent as OUTPUT (the reference build's log goes to
+     * {@code logDir}). The result has no patch, payload name or build-id.
+     */
+    public static CheckedRequest checkReference(BuildRequest r, Path outputDir) throws BuildException, InterruptedException {
+        if (r.jobs() < 1) {
+            throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
+        }
+        Path src = checkSource(r.srcDir());
+        XenConfig config = XenConfig.read(r.config());
+        config.requireLivepatch();
+        List<String> makeArgs = makeArgs(r, config);
+        Toolchain tools = Toolchain.locate(r.environment());
+        Optional<XenSyms> xenSyms = Optional.empty();
+        if (r.xenSyms() != null) {
+            XenSyms read = XenSyms.open(r.xenSyms());
+            requireBuildId(read, r.xenSyms());
+            if (!r.skipCompilerCheck()) {
+                checkCompiler(read.elf(), r.xenSyms(), tools);
+            }
+            xenSyms = Optional.of(read);
+        }
+        Workspace ws = r.cacheDir() != null ? new Workspace(r.cacheDir().toAbsolutePath()) : Workspace.fromEnvironment(r.environment());
+        if (isInside(ws.root().toAbsolutePath().normalize(), src)) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, ws.root(), "cache directory is inside the source tree, which is never written");
+        }
+        if (isInside(outputDir, src)) {
+            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, outputDir, "output directory is inside the source tree, which is never written");
+        }
+        checkCacheWritable(ws);
+        BuildStrings strings = BuildStrings.from(r.environment());
+        Map<String, String> env = XenMake.environment(r.environment(), strings);
+        return new CheckedRequest(r, src, null, config, outputDir.toAbsolutePath().normalize(), null, null, Optional.empty(),
+                xenSyms, tools, strings, ws, env, makeArgs);
+    }
+
     private static Path checkSource(Path srcDir) throws BuildException {
         if (srcDir == null) {
             throw new BuildException(BuildException.Reason.BAD_SOURCE_TREE, null, "Xen directory not given (--srcdir)");

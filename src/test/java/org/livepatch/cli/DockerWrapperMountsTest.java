@@ -160,6 +160,21 @@ class DockerWrapperMountsTest {
             if (!isPathOption(o)) {
                 continue;
             }
+            if (use(o) == HostPath.Use.OUTPUT_FILE) {
+                // A file the run creates: its directory is mounted read-write, and created when missing.
+                for (String name : o.names()) {
+                    for (Form form : Form.forName(name, shortFlag)) {
+                        Path dir = Files.createDirectories(docker.work.resolve("v" + (n++) + "/a dir"));
+                        problems.addAll(docker.check(o, name, form, dir.resolve("new.file"), true, true));
+                    }
+                    Path missing = docker.work.resolve("v" + (n++) + "/new/out.file");
+                    problems.addAll(docker.check(o, name, Form.SEPARATE, missing, true, true));
+                    if (!Files.isDirectory(missing.getParent())) {
+                        problems.add(o.longestName() + ": the directory of " + missing + " was not created");
+                    }
+                }
+                continue;
+            }
             boolean writes = use(o) == HostPath.Use.OUTPUT_DIR;
             for (String name : o.names()) {
                 for (Form form : Form.forName(name, shortFlag)) {

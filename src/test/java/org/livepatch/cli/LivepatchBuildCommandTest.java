@@ -43,6 +43,27 @@ class LivepatchBuildCommandTest {
     }
 
     @Test
+    void theReferenceArchiveOptionsRefuseWhatTheyCannotDoInOneLine(@TempDir Path tmp) throws Exception {
+        Path src = BuildFixtures.copyMinixen(tmp);
+        String config = src.resolve("xen/.config").toString();
+        run("--export-reference", tmp.resolve("r.lpbref").toString()).assertOneLine(64, "--export-reference needs -s DIR and -c FILE");
+        run("-s", src.toString(), "-c", config, "--export-reference", tmp.resolve("r").toString(), "--import-reference", "x")
+                .assertOneLine(64, "exclude each other");
+        run("-s", src.toString(), "-c", config, "-p", BuildFixtures.patch("minixen-extra-version.patch").toString(),
+                "--export-reference", tmp.resolve("r").toString()).assertOneLine(64, "leave out -p and --batch");
+        run("-s", src.toString(), "--import-reference", "x").assertOneLine(64, "-s and -c together");
+        Path text = Files.writeString(tmp.resolve("notes.txt"), "hello\n");
+        run("--import-reference", text.toString()).assertOneLine(40, text + ": not a livepatch-build reference archive");
+        Path existing = Files.writeString(tmp.resolve("exists.lpbref"), "");
+        run("-s", src.toString(), "-c", config, "--export-reference", existing.toString())
+                .assertOneLine(18, existing + ": exists (an archive is never overwritten");
+        run("-s", src.toString(), "-c", config, "--export-reference", src.resolve("ref.lpbref").toString())
+                .assertOneLine(18, src.resolve("ref.lpbref") + ": is inside the source tree");
+        // Without an archive option a payload run still needs its four options.
+        run("-p", "x.patch", "-s", src.toString()).assertOneLine(64, "Missing required options: '--config=FILE', '--output=DIR', '--depends=BUILDID'");
+    }
+
+    @Test
     void badInputsAreRefusedWithDistinctCodes(@TempDir Path tmp) throws Exception {
         Path src = BuildFixtures.copyMinixen(tmp);
         List<String> badId = base(src, tmp, "minixen-extra-version.patch");
