@@ -32,6 +32,8 @@ LPB_EXIT_DIFF_FAILED=31  # an object could not be read or diffed
 LPB_EXIT_PAYLOAD_REJECTED=32  # linking or the hypervisor's limits refuse the payload; nothing written
 LPB_EXIT_VERIFY_FAILED=33  # our loader, checking the payload as Xen would, refuses it; nothing written
 LPB_EXIT_OUTPUT=34  # writing the payload or the report failed
+LPB_EXIT_PACKAGE_UNAVAILABLE=35  # `--debian`: the source, hypervisor or `-dbg` package of that version cannot be fetched (unknown version, no `deb-src` entry, no network)
+LPB_EXIT_REFERENCE_NOT_REPRODUCED=36  # `--debian`: the rebuilt hypervisor's build-id is not the stock one (the line names the first differing section and the likely cause); nothing diffed
 LPB_EXIT_USAGE=64  # usage: an unknown, missing or malformed option or argument
 LPB_EXIT_BAD_INPUT=65  # malformed input: a file that is not the ELF object, payload or `xen-syms` it should be
 LPB_EXIT_UNAVAILABLE=69  # something the launcher needs is missing: a JDK >= 21 (`lib/launch.sh`); docker, an engine, the image or its launcher (`toolchain-docker/livepatch-build`); a build tool (`demo`)

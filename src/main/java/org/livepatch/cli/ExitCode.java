@@ -47,6 +47,8 @@ public enum ExitCode {
     PAYLOAD_REJECTED(32, "linking or the hypervisor's limits refuse the payload; nothing written"),
     VERIFY_FAILED(33, "our loader, checking the payload as Xen would, refuses it; nothing written"),
     OUTPUT(34, "writing the payload or the report failed"),
+    PACKAGE_UNAVAILABLE(35, "`--debian`: the source, hypervisor or `-dbg` package of that version cannot be fetched (unknown version, no `deb-src` entry, no network)"),
+    REFERENCE_NOT_REPRODUCED(36, "`--debian`: the rebuilt hypervisor's build-id is not the stock one (the line names the first differing section and the likely cause); nothing diffed"),
     USAGE(64, "usage: an unknown, missing or malformed option or argument"),
     BAD_INPUT(65, "malformed input: a file that is not the ELF object, payload or `xen-syms` it should be"),
     UNAVAILABLE(69, "something the launcher needs is missing: a JDK >= 21 (`lib/launch.sh`); docker, an engine, the image or its launcher (`toolchain-docker/livepatch-build`); a build tool (`demo`)"),

@@ -43,6 +43,8 @@ public final class ExitMapper {
             case COMPILER_MISMATCH -> ExitCode.COMPILER_MISMATCH;
             // Found while building, but for the user the same verdict as the diff's refusals.
             case UNPATCHABLE_LAYOUT -> ExitCode.UNPATCHABLE;
+            case PACKAGE_UNAVAILABLE -> ExitCode.PACKAGE_UNAVAILABLE;
+            case REFERENCE_NOT_REPRODUCED -> ExitCode.REFERENCE_NOT_REPRODUCED;
         };
     }
 

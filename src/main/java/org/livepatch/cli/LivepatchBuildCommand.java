@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         description = {"Build a Xen live-patch payload from a Xen source tree and a source patch.",
                 "SRC is never modified: the original is built once in a cache, the patch is applied to a copy."})
 public final class LivepatchBuildCommand implements Callable<Integer> {
-    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", required = true, description = "Xen source tree (the directory holding xen/)")
+    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", description = "Xen source tree (the directory holding xen/); required unless --debian")
     @HostPath(HostPath.Use.INPUT)
     Path srcDir;
 
@@ -43,9 +43,17 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @HostPath(HostPath.Use.PATCH_SET)
     Path batch;
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y); required unless --debian")
     @HostPath(HostPath.Use.INPUT)
     Path config;
+
+    @Option(names = "--debian", paramLabel = "VERSION", description = {
+            "instead of -s and -c: Debian's hypervisor of this package version (e.g. 4.17.5+72-g01140da4e8-1):",
+            "its source package (deb-src), xen-hypervisor-X.Y-amd64 and its -dbg package are fetched with apt",
+            "into the cache, the reference is built as Debian's rules build it, and must have the stock",
+            "build-id before anything is diffed (exit 36 names the first differing section otherwise);",
+            "--xen-syms defaults to the -dbg package's, --depends to the stock build-id"})
+    String debian;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", required = true, description = "output directory; the payload is OUTPUT/<patch name>.livepatch (with --batch: OUTPUT/<patch name>/<patch name>.livepatch)")
     @HostPath(HostPath.Use.OUTPUT_DIR)
@@ -67,7 +75,8 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @HostPath(HostPath.Use.INPUT)
     Path xenSyms;
 
-    @Option(names = "--depends", paramLabel = "BUILDID", required = true, description = "build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits")
+    @Option(names = "--depends", paramLabel = "BUILDID", description = {"build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits;",
+            "required unless --debian (default there: the stock hypervisor's)"})
     String depends;
 
     @Option(names = "--xen-depends", paramLabel = "BUILDID", description = "build-id of the running hypervisor (default: that of --xen-syms)")
@@ -129,10 +138,16 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             throw new CommandRunner.UserError(ExitCode.USAGE,
                     patch == null ? "a patch is needed: -p FILE, or --batch DIR|LIST" : "-p and --batch exclude each other");
         }
-        BuildRequest.Builder b = BuildRequest.builder()
-                .srcDir(srcDir).patch(patch).config(config).outputDir(output)
-                .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
-                .depends(depends).xenDepends(xenDepends).prelink(prelink).strip(strip)
+        BuildRequest.Builder b = BuildRequest.builder();
+        if (debian != null) {
+            debianRequest(b, err);
+        } else {
+            requireOptions();
+            b.srcDir(srcDir).config(config).depends(depends).xenSyms(xenSyms);
+        }
+        b.patch(patch).outputDir(output)
+                .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug)
+                .xenDepends(xenDepends).prelink(prelink).strip(strip)
                 .skipCompilerCheck(skipCompilerCheck).allowedLayoutChanges(allowLayoutChange);
         if (cpus != null) {
             b.jobs(cpus);
@@ -150,6 +165,50 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         }
         LivepatchPipeline.printSummary(r, spec.commandLine().getOut());
         return ExitCode.OK.number();
+    }
+
+    /** Without {@code --debian}, SRC, the config and the dependency are the user's to name. */
+    private void requireOptions() {
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        if (srcDir == null) {
+            missing.add("'--srcdir=DIR'");
+        }
+        if (config == null) {
+            missing.add("'--config=FILE'");
+        }
+        if (depends == null) {
+            missing.add("'--depends=BUILDID'");
+        }
+        if (!missing.isEmpty()) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "Missing required option" + (missing.size() > 1 ? "s" : "")
+                    + ": " + String.join(", ", missing) + " (or --debian VERSION)");
+        }
+    }
+
+    /**
+     * {@code --debian VERSION}: Debian's packages fetched and prepared (once, in the cache), and
+     * the request made from them: Debian's source as SRC, the shipped config, Debian's build
+     * environment and make arguments, the stock build-id to reproduce.
+     */
+    private void debianRequest(BuildRequest.Builder b, PrintWriter err) throws BuildException, InterruptedException {
+        if (srcDir != null || config != null) {
+            throw new CommandRunner.UserError(ExitCode.USAGE,
+                    "--debian VERSION builds Debian's source with its shipped config: -s and -c are not used with it");
+        }
+        org.livepatch.debian.DebianVersion v = org.livepatch.debian.DebianVersion.parse(debian);
+        java.util.Map<String, String> env = System.getenv();
+        org.livepatch.xenbuild.Workspace ws = org.livepatch.xenbuild.Workspace.fromEnvironment(env);
+        org.livepatch.debian.StockHypervisor stock = org.livepatch.debian.DebianStock.obtain(v, ws, env,
+                ws.root().resolve("debian").resolve("logs"), line -> {
+                    err.println("livepatch-build: " + line);
+                    err.flush();
+                });
+        b.srcDir(stock.sourceTree()).config(stock.config())
+                .xenSyms(xenSyms != null ? xenSyms : stock.xenSyms())
+                .depends(depends != null ? depends : stock.buildId().hex())
+                .environment(stock.recipe().applyTo(env))
+                .extraMakeArgs(stock.recipe().makeArgs())
+                .reproduce(stock.target());
     }
 
     /** Stage progress on stderr: the stage, its object count and elapsed time. */

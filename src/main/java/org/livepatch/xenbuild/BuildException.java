@@ -64,7 +64,17 @@ public final class BuildException extends Exception {
          * same verdict for the user as the diff's other unpatchable changes
          * ({@code PipelineException.Reason.UNPATCHABLE_CHANGE}).
          */
-        UNPATCHABLE_LAYOUT
+        UNPATCHABLE_LAYOUT,
+        /**
+         * {@code --debian}: the source package or a binary package of that version cannot be
+         * fetched or unpacked (unknown version, no deb-src entry, no network, a malformed package).
+         */
+        PACKAGE_UNAVAILABLE,
+        /**
+         * The reference build was to reproduce a shipped hypervisor ({@link ReproductionTarget})
+         * and its {@code xen-syms} has another build-id: nothing it would diff is proven to run.
+         */
+        REFERENCE_NOT_REPRODUCED
     }
 
     private final Reason reason;
