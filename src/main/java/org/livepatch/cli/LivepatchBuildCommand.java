@@ -2,11 +2,18 @@ package org.livepatch.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.livepatch.debian.DebianStock;
+import org.livepatch.debian.DebianVersion;
+import org.livepatch.debian.StockHypervisor;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.stage.Progress;
 import org.livepatch.xenbuild.SkipStage;
+import org.livepatch.xenbuild.Workspace;
 import org.livepatch.stage.StageEvent;
 import org.livepatch.pipeline.BatchRun;
 import org.livepatch.pipeline.LivepatchPipeline;
@@ -169,7 +176,7 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
 
     /** Without {@code --debian}, SRC, the config and the dependency are the user's to name. */
     private void requireOptions() {
-        java.util.List<String> missing = new java.util.ArrayList<>();
+        List<String> missing = new ArrayList<>();
         if (srcDir == null) {
             missing.add("'--srcdir=DIR'");
         }
@@ -195,10 +202,10 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             throw new CommandRunner.UserError(ExitCode.USAGE,
                     "--debian VERSION builds Debian's source with its shipped config: -s and -c are not used with it");
         }
-        org.livepatch.debian.DebianVersion v = org.livepatch.debian.DebianVersion.parse(debian);
-        java.util.Map<String, String> env = System.getenv();
-        org.livepatch.xenbuild.Workspace ws = org.livepatch.xenbuild.Workspace.fromEnvironment(env);
-        org.livepatch.debian.StockHypervisor stock = org.livepatch.debian.DebianStock.obtain(v, ws, env,
+        DebianVersion v = DebianVersion.parse(debian);
+        Map<String, String> env = System.getenv();
+        Workspace ws = Workspace.fromEnvironment(env);
+        StockHypervisor stock = DebianStock.obtain(v, ws, env,
                 ws.root().resolve("debian").resolve("logs"), line -> {
                     err.println("livepatch-build: " + line);
                     err.flush();
