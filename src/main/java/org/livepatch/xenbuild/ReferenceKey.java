@@ -21,8 +21,9 @@ public record ReferenceKey(String hex, Map<String, String> inputs) {
     static final List<String> BUILD_ENV = List.of("CROSS_COMPILE", "CC", "LD", "OBJCOPY", "CFLAGS", "LDFLAGS",
             "EXTRA_CFLAGS_XEN_CORE", "XEN_TARGET_ARCH", "XEN_COMPILE_ARCH", "clang", "llvm", "debug", "XEN_EXTRAVERSION",
             "XEN_VENDORVERSION", "PYTHON", "HOSTCC",
-            // Debian's banner patch writes these into compile.h (xen/build.mk: cmd_compile.h), and its
-            // rules pin the build date from SOURCE_DATE_EPOCH; unset (no key change) in other builds.
+            // Debian's banner patch writes DEB_* into compile.h (xen/build.mk: cmd_compile.h);
+            // xen/arch/x86/Makefile reads SOURCE_DATE_EPOCH for xen.efi's time stamp. Unset in most
+            // builds, and an unset variable adds nothing to the key.
             "DEB_VERSION", "DEB_MAINTAINER", "SOURCE_DATE_EPOCH");
 
     public ReferenceKey {
