@@ -52,7 +52,13 @@ public record BuildIdProof(BuildId stock, BuildId rebuilt) {
         }
     }
 
-    /** The first differing section (stock order) and the likely cause, as one clause of the message. */
+    /**
+     * The first differing section (stock order), and the likely cause, as one clause of the
+     * message. Causes by what they leave: another compiler names itself in {@code .comment}; a
+     * build string or variable of another length moves everything after it in {@code .rodata},
+     * so code that addresses it changes too but keeps its size; a patch or config changes what
+     * code there is, and code sizes with it.
+     */
     static String explain(ElfFile stock, ElfFile rebuilt) {
         Optional<String> first = firstDifference(stock, rebuilt);
         List<String> stockGcc = RequestChecks.gccComments(stock);
@@ -62,13 +68,39 @@ public record BuildIdProof(BuildId stock, BuildId rebuilt) {
             return where + "; likely cause: the compiler (.comment: stock " + String.join(", ", stockGcc) + ", rebuilt "
                     + String.join(", ", rebuiltGcc) + "): build with the stock gcc (the toolchain image of that release)";
         }
-        String name = first.map(s -> s.split(" ", 2)[0]).orElse("");
-        if (name.startsWith(".rodata") || name.startsWith(".data") || name.startsWith(".init.data")) {
+        if (codeKeepsItsSize(stock, rebuilt) && dataDiffers(stock, rebuilt)) {
             return where + "; likely cause: a build string or variable (XEN_BUILD_DATE/TIME, DEB_VERSION, DEB_MAINTAINER,"
-                    + " lsb_release, the changeset): compare 'strings' of the two files";
+                    + " XEN_VENDORVERSION, lsb_release, the changeset): code keeps its size, data differs; compare 'strings'"
+                    + " of the two files";
         }
         return where + "; likely cause: other code: a Debian patch not applied (or applied differently),"
                 + " another config, or another binutils (ld, as)";
+    }
+
+    /** Every executable section of the stock file has a namesake of the same size in the rebuilt one. */
+    private static boolean codeKeepsItsSize(ElfFile stock, ElfFile rebuilt) {
+        for (Section s : stock.sections()) {
+            if (s.isExec()) {
+                List<Section> r = rebuilt.sectionsNamed(s.name());
+                if (r.size() != 1 || r.get(0).size() != s.size()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Some allocated, non-executable section (strings, data) differs in size or bytes. */
+    private static boolean dataDiffers(ElfFile stock, ElfFile rebuilt) {
+        for (Section s : stock.sections()) {
+            if (s.isAlloc() && !s.isExec() && s.type() != org.livepatch.elf.Elf.SHT_NOTE && !s.isNoBits()) {
+                List<Section> r = rebuilt.sectionsNamed(s.name());
+                if (r.size() != 1 || r.get(0).size() != s.size() || !r.get(0).data().equals(s.data())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**

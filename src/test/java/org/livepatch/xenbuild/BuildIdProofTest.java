@@ -21,8 +21,9 @@ import org.livepatch.testsupport.Tools;
 class BuildIdProofTest {
 
     private static final String PROGRAM = """
+            const char tail[] = "after the banner";
             const char banner[] = "BANNER";
-            int f(void) { return RESULT + banner[0]; }
+            int f(int i) { return RESULT + banner[i] + tail[i]; }
             EXTRA
             """;
 
@@ -58,17 +59,33 @@ class BuildIdProofTest {
         String m = e.getMessage();
         assertTrue(m.startsWith(rebuilt + ": the rebuilt hypervisor is not the stock test binary 1.0-1: build-id "
                 + RequestChecks.readBuildId(rebuilt) + ", stock " + RequestChecks.readBuildId(stock) + "; "), m);
-        assertTrue(m.contains("first differing section: .rodata (same size, 10 bytes; first different byte at +0x8)"), m);
+        // banner ("version 1", 10 bytes) first, then tail at the next multiple of 8 (17 bytes): 33.
+        assertTrue(m.contains("first differing section: .rodata (same size, 33 bytes; first different byte at +0x8)"), m);
         assertTrue(m.contains("likely cause: a build string or variable"), m);
         assertFalse(m.contains("\n"), m);
+    }
+
+    /**
+     * A longer build string moves what follows it, so the code that addresses it changes first
+     * (same size): the cause is still the string, not the code.
+     */
+    @Test
+    void aLongerStringMovesCodeButIsNamedAsTheCause(@TempDir Path tmp) throws Exception {
+        Path stock = link(tmp, "stock", "version 1", 1, "");
+        Path rebuilt = link(tmp, "rebuilt", "version 1 with a much longer local suffix", 1, "");
+        BuildException e = assertThrows(BuildException.class, () -> BuildIdProof.check(target(stock), rebuilt));
+        String m = e.getMessage();
+        assertTrue(m.contains("first differing section: .text (same size"), m);
+        assertTrue(m.contains("likely cause: a build string or variable"), m);
     }
 
     @Test
     void differentCodeNamesTextAndPointsAtAPatch(@TempDir Path tmp) throws Exception {
         Path stock = link(tmp, "stock", "version 1", 1, "");
-        Path rebuilt = link(tmp, "rebuilt", "version 1", 7, "");
+        Path rebuilt = link(tmp, "rebuilt", "version 1", 7000000, "");
         BuildException e = assertThrows(BuildException.class, () -> BuildIdProof.check(target(stock), rebuilt));
-        assertTrue(e.getMessage().contains("first differing section: .text (same size"), e.getMessage());
+        // 7000000 needs a 32-bit immediate where 1 fit in 8 bits: the code grows.
+        assertTrue(e.getMessage().contains("first differing section: .text (stock "), e.getMessage());
         assertTrue(e.getMessage().contains("likely cause: other code: a Debian patch not applied"), e.getMessage());
     }
 
