@@ -47,6 +47,8 @@ public enum ExitCode {
     PAYLOAD_REJECTED(32, "linking or the hypervisor's limits refuse the payload; nothing written"),
     VERIFY_FAILED(33, "our loader, checking the payload as Xen would, refuses it; nothing written"),
     OUTPUT(34, "writing the payload or the report failed"),
+    PACKAGE_UNAVAILABLE(35, "`--debian`: the source, hypervisor or `-dbg` package of that version cannot be fetched (unknown version, no `deb-src` entry, no network)"),
+    REFERENCE_NOT_REPRODUCED(36, "`--debian`: the rebuilt hypervisor's build-id is not the stock one (the line names the first differing section and the likely cause); nothing diffed"),
     REFERENCE_ARCHIVE(40, "`--import-reference`: the file is not a reference archive, or is truncated, damaged, tampered with or of another format version"),
     REFERENCE_MISMATCH(41, "`--import-reference` with `-s`/`-c`: the archive's reference is for another source, config or toolchain (the differing input is named)"),
     USAGE(64, "usage: an unknown, missing or malformed option or argument"),

@@ -45,6 +45,8 @@ public final class ExitMapper {
             case UNPATCHABLE_LAYOUT -> ExitCode.UNPATCHABLE;
             case REFERENCE_ARCHIVE -> ExitCode.REFERENCE_ARCHIVE;
             case REFERENCE_MISMATCH -> ExitCode.REFERENCE_MISMATCH;
+            case PACKAGE_UNAVAILABLE -> ExitCode.PACKAGE_UNAVAILABLE;
+            case REFERENCE_NOT_REPRODUCED -> ExitCode.REFERENCE_NOT_REPRODUCED;
         };
     }
 

@@ -2,11 +2,18 @@ package org.livepatch.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.livepatch.debian.DebianStock;
+import org.livepatch.debian.DebianVersion;
+import org.livepatch.debian.StockHypervisor;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildRequest;
 import org.livepatch.stage.Progress;
 import org.livepatch.xenbuild.SkipStage;
+import org.livepatch.xenbuild.Workspace;
 import org.livepatch.stage.StageEvent;
 import org.livepatch.pipeline.BatchRun;
 import org.livepatch.pipeline.LivepatchPipeline;
@@ -28,7 +35,7 @@ import picocli.CommandLine.Spec;
         description = {"Build a Xen live-patch payload from a Xen source tree and a source patch.",
                 "SRC is never modified: the original is built once in a cache, the patch is applied to a copy."})
 public final class LivepatchBuildCommand implements Callable<Integer> {
-    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", description = "Xen source tree (the directory holding xen/)")
+    @Option(names = {"-s", "--srcdir"}, paramLabel = "DIR", description = "Xen source tree (the directory holding xen/); required unless --debian")
     @HostPath(HostPath.Use.INPUT)
     Path srcDir;
 
@@ -43,9 +50,17 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @HostPath(HostPath.Use.PATCH_SET)
     Path batch;
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y)")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y); required unless --debian")
     @HostPath(HostPath.Use.INPUT)
     Path config;
+
+    @Option(names = "--debian", paramLabel = "VERSION", description = {
+            "instead of -s and -c: Debian's hypervisor of this package version (e.g. 4.17.5+72-g01140da4e8-1):",
+            "its source package (deb-src), xen-hypervisor-X.Y-amd64 and its -dbg package are fetched with apt",
+            "into the cache, the reference is built as Debian's rules build it, and must have the stock",
+            "build-id before anything is diffed (exit 36 names the first differing section otherwise);",
+            "--xen-syms defaults to the -dbg package's, --depends to the stock build-id"})
+    String debian;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "output directory; the payload is OUTPUT/<patch name>.livepatch (with --batch: OUTPUT/<patch name>/<patch name>.livepatch)")
     @HostPath(HostPath.Use.OUTPUT_DIR)
@@ -67,7 +82,8 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     @HostPath(HostPath.Use.INPUT)
     Path xenSyms;
 
-    @Option(names = "--depends", paramLabel = "BUILDID", description = "build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits")
+    @Option(names = "--depends", paramLabel = "BUILDID", description = {"build-id this payload applies on top of (hypervisor or previous payload), 40 hex digits;",
+            "required unless --debian (default there: the stock hypervisor's)"})
     String depends;
 
     @Option(names = "--xen-depends", paramLabel = "BUILDID", description = "build-id of the running hypervisor (default: that of --xen-syms)")
@@ -138,6 +154,11 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     private Integer build() throws BuildException, PipelineException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         boolean payload = patch != null || batch != null;
+        if (debian != null && (exportReference != null || importReference != null)) {
+            // Debian's reference is rebuilt and proven by its build-id on each machine; an archive
+            // of it would carry the build without the proof.
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--debian is not used with --export-reference or --import-reference");
+        }
         if (exportReference != null || (importReference != null && !payload)) {
             return ReferenceArchiveRun.run(this, err, spec.commandLine().getOut());
         }
@@ -149,10 +170,15 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             throw new CommandRunner.UserError(ExitCode.USAGE,
                     patch == null ? "a patch is needed: -p FILE, or --batch DIR|LIST" : "-p and --batch exclude each other");
         }
-        BuildRequest.Builder b = BuildRequest.builder()
-                .srcDir(srcDir).patch(patch).config(config).outputDir(output)
-                .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug).xenSyms(xenSyms)
-                .depends(depends).xenDepends(xenDepends).prelink(prelink).strip(strip)
+        BuildRequest.Builder b = BuildRequest.builder();
+        if (debian != null) {
+            debianRequest(b, err);
+        } else {
+            b.srcDir(srcDir).config(config).depends(depends).xenSyms(xenSyms);
+        }
+        b.patch(patch).outputDir(output)
+                .skip(SkipStage.parse(skip)).debug(debug).xenDebug(xenDebug)
+                .xenDepends(xenDepends).prelink(prelink).strip(strip)
                 .skipCompilerCheck(skipCompilerCheck).allowedLayoutChanges(allowLayoutChange);
         if (cpus != null) {
             b.jobs(cpus);
@@ -172,24 +198,28 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         return ExitCode.OK.number();
     }
 
-    /** What picocli checked while these options were required in every run (a payload still needs them). */
+    /**
+     * What a payload run needs and picocli no longer checks (an archive run needs fewer options):
+     * OUTPUT always; SRC, the config and the dependency unless {@code --debian} provides them.
+     */
     private void requireOptions() {
-        java.util.List<String> missing = new java.util.ArrayList<>();
-        if (srcDir == null) {
+        List<String> missing = new ArrayList<>();
+        if (debian == null && srcDir == null) {
             missing.add("'--srcdir=DIR'");
         }
-        if (config == null) {
+        if (debian == null && config == null) {
             missing.add("'--config=FILE'");
         }
         if (output == null) {
             missing.add("'--output=DIR'");
         }
-        if (depends == null) {
+        if (debian == null && depends == null) {
             missing.add("'--depends=BUILDID'");
         }
         if (!missing.isEmpty()) {
+            boolean debianWouldDo = debian == null && (srcDir == null || config == null || depends == null);
             throw new CommandRunner.UserError(ExitCode.USAGE, "Missing required option" + (missing.size() > 1 ? "s" : "")
-                    + ": " + String.join(", ", missing));
+                    + ": " + String.join(", ", missing) + (debianWouldDo ? " (or --debian VERSION)" : ""));
         }
     }
 
@@ -202,6 +232,32 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             b.jobs(cpus);
         }
         return b;
+    }
+
+    /**
+     * {@code --debian VERSION}: Debian's packages fetched and prepared (once, in the cache), and
+     * the request made from them: Debian's source as SRC, the shipped config, Debian's build
+     * environment and make arguments, the stock build-id to reproduce.
+     */
+    private void debianRequest(BuildRequest.Builder b, PrintWriter err) throws BuildException, InterruptedException {
+        if (srcDir != null || config != null) {
+            throw new CommandRunner.UserError(ExitCode.USAGE,
+                    "--debian VERSION builds Debian's source with its shipped config: -s and -c are not used with it");
+        }
+        DebianVersion v = DebianVersion.parse(debian);
+        Map<String, String> env = System.getenv();
+        Workspace ws = Workspace.fromEnvironment(env);
+        StockHypervisor stock = DebianStock.obtain(v, ws, env,
+                ws.root().resolve("debian").resolve("logs"), line -> {
+                    err.println("livepatch-build: " + line);
+                    err.flush();
+                });
+        b.srcDir(stock.sourceTree()).config(stock.config())
+                .xenSyms(xenSyms != null ? xenSyms : stock.xenSyms())
+                .depends(depends != null ? depends : stock.buildId().hex())
+                .environment(stock.recipe().applyTo(env))
+                .extraMakeArgs(stock.recipe().makeArgs())
+                .reproduce(stock.target());
     }
 
     /** Stage progress on stderr: the stage, its object count and elapsed time. */

@@ -270,7 +270,7 @@ public final class BatchRun {
     static BuildRequest request(BuildRequest t, Path patch, Path out, int jobs) {
         return new BuildRequest(t.srcDir(), patch, t.config(), out, jobs, t.skip(), t.debug(), t.xenDebug(), t.xenSyms(),
                 t.depends(), t.xenDepends(), t.prelink(), t.strip(), t.skipCompilerCheck(), t.cacheDir(), t.environment(),
-                t.allowedLayoutChanges());
+                t.allowedLayoutChanges(), t.extraMakeArgs(), t.reproduce());
     }
 
     private static void writeSummary(Path file, List<Entry> entries) throws BuildException {

@@ -16,7 +16,9 @@ import org.livepatch.link.PayloadAssembler;
 import org.livepatch.stage.StageClock;
 import org.livepatch.stage.StageTime;
 import org.livepatch.verify.PatchFunction;
+import org.livepatch.xenbuild.BuildIdProof;
 import org.livepatch.xenbuild.BuildOutcome;
+import org.livepatch.xenbuild.ReproductionTarget;
 import org.livepatch.xenbuild.CheckedRequest;
 import org.livepatch.xenbuild.CommandFile;
 import org.livepatch.xenbuild.LayoutCheck;
@@ -53,6 +55,9 @@ final class ReportStage {
                 functions, diffed.newFunctions(), diffed.lineOnly(), diffed.objectPaths(), clock.times(), reportFile);
         Map<String, Object> reportMap = report(checked, result, built.objects().xenSyms(), compileCommands(built), packages,
                 built.objects().layout(), payload.warnings());
+        if (checked.request().reproduce() != null) {
+            reportMap.put("reproduction", reproduction(checked.request().reproduce(), built.proof()));
+        }
         byte[] reportBytes = Json.write(reportMap).getBytes(StandardCharsets.UTF_8);
         try {
             PairedPublish.publish(checked.outputDir(), reportFile.getFileName().toString(), reportBytes,
@@ -103,6 +108,27 @@ final class ReportStage {
             allowed.add(cm);
         }
         m.put("allowed_changes", allowed);
+        return m;
+    }
+
+    /**
+     * What the payload's original side was proven to be: the shipped hypervisor (its packages'
+     * versions) and the build-ids compared before the diff. With {@code -k build} nothing was
+     * rebuilt, so there is no proof: {@code build_id_proof} is null (the kept objects were proven
+     * by the run that built them).
+     */
+    private static Map<String, Object> reproduction(ReproductionTarget target, Optional<BuildIdProof> proof) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("target", target.description());
+        m.put("stock_xen_syms", target.stockXenSyms().toString());
+        m.put("packages", new LinkedHashMap<>(target.provenance()));
+        m.put("build_id_proof", proof.map(p -> {
+            Map<String, Object> pm = new LinkedHashMap<>();
+            pm.put("stock", p.stock().hex());
+            pm.put("rebuilt", p.rebuilt().hex());
+            pm.put("equal", p.equal());
+            return (Object) pm;
+        }).orElse(null));
         return m;
     }
 

@@ -74,7 +74,17 @@ public final class BuildException extends Exception {
          * {@code --import-reference} with {@code -s}/{@code -c}: the archive holds the reference of
          * another source, config or toolchain than this run's, so no build here could use it.
          */
-        REFERENCE_MISMATCH
+        REFERENCE_MISMATCH,
+        /**
+         * {@code --debian}: the source package or a binary package of that version cannot be
+         * fetched or unpacked (unknown version, no deb-src entry, no network, a malformed package).
+         */
+        PACKAGE_UNAVAILABLE,
+        /**
+         * The reference build was to reproduce a shipped hypervisor ({@link ReproductionTarget})
+         * and its {@code xen-syms} has another build-id: nothing it would diff is proven to run.
+         */
+        REFERENCE_NOT_REPRODUCED
     }
 
     private final Reason reason;

@@ -26,16 +26,31 @@ import java.util.Map;
  * @param environment environment for the builds (PATH finds the toolchain; XEN_BUILD_* pin strings)
  * @param allowedLayoutChanges {@code --allow-layout-change}: types whose changed layout does not stop
  *                    the build ({@code struct foo} or {@code foo}); see {@link LayoutCheck}
+ * @param extraMakeArgs make arguments of a distribution's build recipe ({@code --debian}: {@code CC=...},
+ *                    {@code EXTRA_CFLAGS_XEN_CORE=...}), before our own; used for the reference and the
+ *                    patched build alike, and part of the reference's cache key
+ * @param reproduce   the shipped hypervisor the reference build must reproduce (its build-id checked
+ *                    before anything is diffed), or null
  */
 public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir, int jobs, SkipStage skip,
         boolean debug, boolean xenDebug, Path xenSyms, String depends, String xenDepends, boolean prelink,
         boolean strip, boolean skipCompilerCheck, Path cacheDir, Map<String, String> environment,
-        java.util.List<String> allowedLayoutChanges) {
+        java.util.List<String> allowedLayoutChanges, java.util.List<String> extraMakeArgs, ReproductionTarget reproduce) {
 
     public BuildRequest {
         skip = skip == null ? SkipStage.NONE : skip;
         environment = Map.copyOf(environment == null ? System.getenv() : environment);
         allowedLayoutChanges = allowedLayoutChanges == null ? java.util.List.of() : java.util.List.copyOf(allowedLayoutChanges);
+        extraMakeArgs = extraMakeArgs == null ? java.util.List.of() : java.util.List.copyOf(extraMakeArgs);
+    }
+
+    /** Without a distribution's recipe (the form callers used before {@code --debian} existed). */
+    public BuildRequest(Path srcDir, Path patch, Path config, Path outputDir, int jobs, SkipStage skip,
+            boolean debug, boolean xenDebug, Path xenSyms, String depends, String xenDepends, boolean prelink,
+            boolean strip, boolean skipCompilerCheck, Path cacheDir, Map<String, String> environment,
+            java.util.List<String> allowedLayoutChanges) {
+        this(srcDir, patch, config, outputDir, jobs, skip, debug, xenDebug, xenSyms, depends, xenDepends, prelink, strip,
+                skipCompilerCheck, cacheDir, environment, allowedLayoutChanges, java.util.List.of(), null);
     }
 
     /** Without {@code --allow-layout-change} (the form callers used before it existed). */
@@ -69,6 +84,8 @@ public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir,
         private Path cacheDir;
         private Map<String, String> environment = System.getenv();
         private java.util.List<String> allowedLayoutChanges = java.util.List.of();
+        private java.util.List<String> extraMakeArgs = java.util.List.of();
+        private ReproductionTarget reproduce;
 
         public Builder srcDir(Path v) { srcDir = v; return this; }
         public Builder patch(Path v) { patch = v; return this; }
@@ -87,10 +104,13 @@ public record BuildRequest(Path srcDir, Path patch, Path config, Path outputDir,
         public Builder cacheDir(Path v) { cacheDir = v; return this; }
         public Builder environment(Map<String, String> v) { environment = v; return this; }
         public Builder allowedLayoutChanges(java.util.List<String> v) { allowedLayoutChanges = v; return this; }
+        public Builder extraMakeArgs(java.util.List<String> v) { extraMakeArgs = v; return this; }
+        public Builder reproduce(ReproductionTarget v) { reproduce = v; return this; }
 
         public BuildRequest build() {
             return new BuildRequest(srcDir, patch, config, outputDir, jobs, skip, debug, xenDebug, xenSyms, depends,
-                    xenDepends, prelink, strip, skipCompilerCheck, cacheDir, environment, allowedLayoutChanges);
+                    xenDepends, prelink, strip, skipCompilerCheck, cacheDir, environment, allowedLayoutChanges,
+                    extraMakeArgs, reproduce);
         }
     }
 }

@@ -220,41 +220,9 @@ public final class PatchedBuild {
      */
     private static void applyPatch(CheckedRequest req, Path work, Path log) throws IOException, BuildException {
         PatchApplier.Outcome outcome = req.patch().applyTo(work);
-        Path root = work.toAbsolutePath().normalize();
         Files.createDirectories(log.getParent());
         Files.write(log, outcome.log(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        for (PatchApplier.Result r : outcome.results()) {
-            Path f = root.resolve(r.path()).normalize();
-            if (!f.startsWith(root)) {
-                throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, req.patch().file(),
-                        "patch names a file outside the tree: " + r.path());
-            }
-            if (r.text().isEmpty()) {
-                Files.deleteIfExists(f);
-                continue;
-            }
-            Files.createDirectories(f.getParent());
-            Path tmp = f.resolveSibling("." + f.getFileName() + ".lpb-new");
-            // Created as any new file (0666 less the umask, as GNU patch does); an existing file keeps its bits.
-            Files.write(tmp, r.text().get().getBytes(StandardCharsets.ISO_8859_1));
-            if (r.mode().isPresent()) {
-                Files.setPosixFilePermissions(tmp, permissions(r.mode().get()));
-            } else if (Files.exists(f)) {
-                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(f));
-            }
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        }
-    }
-
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> s = java.util.EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, high bit first
-        for (int i = 0; i < 9; i++) {
-            if ((mode & (0400 >> i)) != 0) {
-                s.add(bits[i]);
-            }
-        }
-        return s;
+        req.patch().write(outcome, work);
     }
 
     private static PatchedBuildResult collect(CheckedRequest req, ReferenceBuild ref, Path work, List<String> objects,

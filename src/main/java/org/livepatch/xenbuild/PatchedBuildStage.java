@@ -21,7 +21,7 @@ public final class PatchedBuildStage {
     public BuildOutcome run(Reference ref) throws BuildException, InterruptedException {
         CheckedRequest checked = ref.request();
         if (checked.request().skip() == SkipStage.BUILD) {
-            return new BuildOutcome(checked, null, PatchedBuild.readBack(checked), clock.times(), ref.xenSyms());
+            return new BuildOutcome(checked, null, PatchedBuild.readBack(checked), clock.times(), ref.xenSyms(), ref.proof());
         }
         PatchedBuildResult objects;
         try {
@@ -43,6 +43,6 @@ public final class PatchedBuildStage {
             }
         }
         KeptBuild.record(checked, ref.build(), objects);
-        return new BuildOutcome(checked, ref.build(), objects, clock.times(), ref.xenSyms());
+        return new BuildOutcome(checked, ref.build(), objects, clock.times(), ref.xenSyms(), ref.proof());
     }
 }

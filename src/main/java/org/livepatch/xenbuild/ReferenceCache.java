@@ -77,7 +77,8 @@ public final class ReferenceCache {
 
     /** The cache key of this request's reference build when SRC's content digest is {@code sourceDigest}. */
     static ReferenceKey keyOf(CheckedRequest req, String sourceDigest) {
-        return ReferenceKey.of(sourceDigest, req.config(), req.toolchain(), req.buildStrings(), req.makeArgs(), req.makeEnvironment());
+        return ReferenceKey.of(sourceDigest, req.config(), req.toolchain(), req.buildStrings(), req.makeArgs(), req.makeEnvironment(),
+                req.request().reproduce());
     }
 
     /**

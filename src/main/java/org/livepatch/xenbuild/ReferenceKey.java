@@ -20,7 +20,11 @@ public record ReferenceKey(String hex, Map<String, String> inputs) {
     /** Environment variables that change Xen's compile commands (Config.mk, xen/Makefile). */
     static final List<String> BUILD_ENV = List.of("CROSS_COMPILE", "CC", "LD", "OBJCOPY", "CFLAGS", "LDFLAGS",
             "EXTRA_CFLAGS_XEN_CORE", "XEN_TARGET_ARCH", "XEN_COMPILE_ARCH", "clang", "llvm", "debug", "XEN_EXTRAVERSION",
-            "XEN_VENDORVERSION", "PYTHON", "HOSTCC");
+            "XEN_VENDORVERSION", "PYTHON", "HOSTCC",
+            // Debian's banner patch writes DEB_* into compile.h (xen/build.mk: cmd_compile.h);
+            // xen/arch/x86/Makefile reads SOURCE_DATE_EPOCH for xen.efi's time stamp. Unset in most
+            // builds, and an unset variable adds nothing to the key.
+            "DEB_VERSION", "DEB_MAINTAINER", "SOURCE_DATE_EPOCH");
 
     public ReferenceKey {
         inputs = java.util.Collections.unmodifiableMap(new TreeMap<>(inputs));
@@ -28,7 +32,20 @@ public record ReferenceKey(String hex, Map<String, String> inputs) {
 
     public static ReferenceKey of(String sourceDigest, XenConfig config, Toolchain tools, BuildStrings strings,
             List<String> makeArgs, Map<String, String> env) {
+        return of(sourceDigest, config, tools, strings, makeArgs, env, null);
+    }
+
+    /**
+     * With {@code reproduce}, the stock build-id the entry must reproduce is an input too: an
+     * entry made for a proof is never taken for an ordinary reference of the same tree, or the
+     * reverse.
+     */
+    public static ReferenceKey of(String sourceDigest, XenConfig config, Toolchain tools, BuildStrings strings,
+            List<String> makeArgs, Map<String, String> env, ReproductionTarget reproduce) {
         Map<String, String> in = new TreeMap<>();
+        if (reproduce != null) {
+            in.put("reproduce.build-id", reproduce.stockBuildId().hex());
+        }
         in.put("source.sha256", sourceDigest);
         in.put("config.sha256", sha256(config.content()));
         in.put("gcc", tools.gccVersion());

@@ -13,7 +13,9 @@ import org.livepatch.stage.StageClock;
  * with {@code -k build} the previous run's OUTPUT is checked instead ({@link KeptBuild}). Its
  * {@code xen-syms} is copied to {@code OUTPUT/xen-syms} (upstream's layout) and, unless
  * {@code --xen-syms} was given, opened and indexed there, the one time this run reads it; the
- * compiler check reads the model.
+ * compiler check reads the model. A request that must reproduce a shipped hypervisor
+ * ({@link ReproductionTarget}) stops here unless the rebuilt build-id is the stock one
+ * ({@link BuildIdProof}).
  */
 public final class ReferenceStage {
     /** {@code OUTPUT/xen-syms}: the reference build's, kept for {@code -k build}. */
@@ -35,7 +37,7 @@ public final class ReferenceStage {
         Path outputSyms = checked.outputDir().resolve(XEN_SYMS);
         if (checked.request().skip() == SkipStage.BUILD) {
             KeptBuild.check(checked, cache);
-            return new Reference(checked, null, symbols(checked, outputSyms));
+            return new Reference(checked, null, symbols(checked, outputSyms), Optional.empty());
         }
         try {
             Files.createDirectories(checked.logDir());
@@ -45,12 +47,15 @@ public final class ReferenceStage {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, checked.outputDir(), "cannot create: " + IoErrors.describe(e), e);
         }
         ReferenceBuild ref = cache.obtain(checked, clock, checked.logDir());
+        // Before anything reads the reference: a build that is not the shipped binary must not be diffed.
+        Optional<BuildIdProof> proof = checked.request().reproduce() == null ? Optional.empty()
+                : Optional.of(BuildIdProof.check(checked.request().reproduce(), ref.xenSyms()));
         try {
             PatchedBuild.copy(ref.xenSyms(), outputSyms);
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, checked.outputDir(), e.getMessage(), e);
         }
-        return new Reference(checked, ref, symbols(checked, outputSyms));
+        return new Reference(checked, ref, symbols(checked, outputSyms), proof);
     }
 
     /**

@@ -151,7 +151,8 @@ public final class RequestChecks {
      * handling in livepatch-build). {@code -d} asks make for full command lines in the logs.
      */
     private static List<String> makeArgs(BuildRequest r, XenConfig config) throws BuildException {
-        List<String> args = new ArrayList<>();
+        // A distribution's recipe first, as its rules pass them; ours only where it has none.
+        List<String> args = new ArrayList<>(r.extraMakeArgs());
         if (config.mentions("CONFIG_DEBUG")) {
             if (r.xenDebug() && !config.isEnabled("CONFIG_DEBUG")) {
                 throw new BuildException(BuildException.Reason.BAD_CONFIG, config.file(),
@@ -160,7 +161,7 @@ public final class RequestChecks {
         } else {
             args.add("debug=" + (r.xenDebug() ? "y" : "n"));
         }
-        if (r.debug()) {
+        if (r.debug() && !args.contains("V=1")) {
             args.add("V=1");
         }
         return args;

@@ -6,6 +6,8 @@ import java.security.NoSuchAlgorithmException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -103,6 +105,53 @@ public record SourcePatch(Path file, List<FileChange> changes, List<FilePatch> p
             throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, file,
                     "patch does not apply with zero fuzz: " + e.getMessage());
         }
+    }
+
+    /** {@link #applyTo} and {@link #write}: the patch applied to the files of {@code root}, in place. */
+    public void applyInPlace(Path root) throws BuildException, IOException {
+        write(applyTo(root), root);
+    }
+
+    /**
+     * Writes what {@link #applyTo} computed into {@code work}. Each changed file is written beside
+     * itself and renamed over the old name, so a file that is still a hard link into the cache is
+     * replaced, never written through; it keeps its permission bits unless git's header gives new
+     * ones.
+     */
+    public void write(PatchApplier.Outcome outcome, Path work) throws IOException, BuildException {
+        Path root = work.toAbsolutePath().normalize();
+        for (PatchApplier.Result r : outcome.results()) {
+            Path f = root.resolve(r.path()).normalize();
+            if (!f.startsWith(root)) {
+                throw new BuildException(BuildException.Reason.PATCH_DOES_NOT_APPLY, file,
+                        "patch names a file outside the tree: " + r.path());
+            }
+            if (r.text().isEmpty()) {
+                Files.deleteIfExists(f);
+                continue;
+            }
+            Files.createDirectories(f.getParent());
+            Path tmp = f.resolveSibling("." + f.getFileName() + ".lpb-new");
+            // Created as any new file (0666 less the umask, as GNU patch does); an existing file keeps its bits.
+            Files.write(tmp, r.text().get().getBytes(StandardCharsets.ISO_8859_1));
+            if (r.mode().isPresent()) {
+                Files.setPosixFilePermissions(tmp, permissions(r.mode().get()));
+            } else if (Files.exists(f)) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(f));
+            }
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> s = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, high bit first
+        for (int i = 0; i < 9; i++) {
+            if ((mode & (0400 >> i)) != 0) {
+                s.add(bits[i]);
+            }
+        }
+        return s;
     }
 
     /** Every path the patch reads or writes, sorted. */

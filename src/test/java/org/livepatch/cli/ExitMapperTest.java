@@ -52,6 +52,8 @@ class ExitMapperTest {
         documented.put(BuildException.Reason.UNPATCHABLE_LAYOUT, 30);
         documented.put(BuildException.Reason.REFERENCE_ARCHIVE, 40);
         documented.put(BuildException.Reason.REFERENCE_MISMATCH, 41);
+        documented.put(BuildException.Reason.PACKAGE_UNAVAILABLE, 35);
+        documented.put(BuildException.Reason.REFERENCE_NOT_REPRODUCED, 36);
         assertEquals(EnumSet.allOf(BuildException.Reason.class), documented.keySet(), "a reason without a documented code");
         documented.forEach((r, n) -> {
             assertEquals(n, ExitMapper.of(r).number(), r.name());
