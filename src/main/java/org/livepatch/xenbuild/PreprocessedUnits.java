@@ -58,7 +58,7 @@ final class PreprocessedUnits {
         }
         String pre = first.substring(0, o.start()) + " -o " + out;
         pre = DEPFLAGS.matcher(pre).replaceAll("");
-        if (pre.contains(" -MMD") || pre.contains(" -MF ")) {
+        if (pre.contains("-MMD") || pre.contains("-MD") || pre.contains("-MF")) {
             return Optional.empty(); // dependency output in another form: it would write into the tree
         }
         return Optional.of(pre.replace(" -c ", " -E -P "));
