@@ -11,7 +11,8 @@ orig=$(xen_extra)
 expect_contains "Nothing to list" xen-livepatch list
 chmod +x xen-hypercall
 
-# patched_functions NAME: the functions the live hypervisor says NAME patches ('x' debug key).
+# patched_functions NAME: the functions the live hypervisor says NAME patches ('x' debug key:
+# "  name=NAME state=..." then one "    FUNCTION patch OLD(SIZE) with NEW (SIZE)" line each).
 patched_functions() {
     xen_dmesg >/dev/null
     xl debug-keys x
@@ -19,7 +20,10 @@ patched_functions() {
     d=$(xen_dmesg)
     printf '%s\n' "$d" | grep -e "name=" -e " patch " || true
     printf '%s\n' "$d" | grep -q "name=$1 state=APPLIED" || e2e_fail "'x' debug key does not show $1 APPLIED"
-    got=$(printf '%s\n' "$d" | sed -n 's/.*[[:space:]]\([^[:space:]]\{1,\}\) patch [0-9a-fx]\{1,\}(.*/\1/p' | sort | tr '\n' ' ')
+    # Only NAME's block: the replaced payload is still loaded (CHECKED) and listed with its own
+    # functions. The dump may appear more than once: each function once.
+    got=$(printf '%s\n' "$d" | sed -n "/name=$1 state=/,/name=/p" \
+        | sed -n 's/.*[[:space:]]\([^[:space:]]\{1,\}\) patch [0-9a-fx]\{1,\}(.*/\1/p' | sort -u | tr '\n' ' ')
     set -x
 }
 
