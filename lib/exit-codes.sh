@@ -4,10 +4,10 @@
 # shellcheck disable=SC2034  # used by the scripts that source this file
 LPB_EXIT_OK=0  # success: the payload (or object) is written, or every payload is accepted
 LPB_EXIT_VERIFY_REFUSED=1  # `livepatch-verify`: a payload is refused (the reason and Xen's errno are printed), or `deps` finds a dependency missing or wrong
-LPB_EXIT_BATCH_FAILED=1  # `livepatch-build --batch`: at least one patch produced no payload (each patch's own code is in the summary)
+LPB_EXIT_BATCH_FAILED=1  # `livepatch-build --batch`: at least one patch produced no payload; with `--cumulative`: a changeset that is not excluded made the series unpatchable (each patch's own code is in the summary)
 LPB_EXIT_DIFF_REFUSED=2  # `create-diff-object`: a difference that cannot be patched safely (as upstream's)
 LPB_EXIT_NO_CHANGE=3  # no functional change; nothing written
-LPB_EXIT_BAD_OPTION=10  # an option value is malformed (`-j` below 1, an unknown `-k` value, ...)
+LPB_EXIT_BAD_OPTION=10  # an option value is malformed (`-j` below 1, an unknown `-k` value, an `--exclude` naming no changeset of the series, ...)
 LPB_EXIT_BAD_SOURCE_TREE=11  # `-s` is missing or is not a Xen tree (no `xen/Makefile`)
 LPB_EXIT_BAD_CONFIG=12  # `-c` is missing or unreadable
 LPB_EXIT_CONFIG_NO_LIVEPATCH=13  # the config does not enable `CONFIG_LIVEPATCH`

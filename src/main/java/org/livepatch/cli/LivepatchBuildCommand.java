@@ -16,6 +16,7 @@ import org.livepatch.xenbuild.SkipStage;
 import org.livepatch.xenbuild.Workspace;
 import org.livepatch.stage.StageEvent;
 import org.livepatch.pipeline.BatchRun;
+import org.livepatch.pipeline.CumulativeRun;
 import org.livepatch.pipeline.LivepatchPipeline;
 import org.livepatch.pipeline.PipelineException;
 import org.livepatch.pipeline.PipelineResult;
@@ -49,6 +50,23 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             "at the end and OUTPUT/batch.json; exit 0 only if every patch produced a payload"})
     @HostPath(HostPath.Use.PATCH_SET)
     Path batch;
+
+    @Option(names = "--cumulative", description = {
+            "with --batch: the patches are a series, in name (or LIST) order; OUTPUT/<patch name>/ gets the",
+            "payload of everything from the base to that changeset (named after it, depending on the",
+            "hypervisor's build-id, for xen-livepatch replace); the table says which changeset first made",
+            "the series unpatchable and why; exit 0 only if none did"})
+    boolean cumulative;
+
+    @Option(names = "--exclude", paramLabel = "NAME", description = {
+            "with --cumulative: leave out this changeset (its name in the table, or its file name;",
+            "repeatable), e.g. one that a reboot-time update ships; the later ones are built without it"})
+    java.util.List<String> exclude = new java.util.ArrayList<>();
+
+    @Option(names = "--exclude-from", paramLabel = "FILE", description = {
+            "with --cumulative: more changesets to leave out, one name a line ('#' starts a comment)"})
+    @HostPath(HostPath.Use.INPUT)
+    Path excludeFrom;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y); required unless --debian")
     @HostPath(HostPath.Use.INPUT)
@@ -154,6 +172,12 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
     private Integer build() throws BuildException, PipelineException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         boolean payload = patch != null || batch != null;
+        if (!cumulative && (!exclude.isEmpty() || excludeFrom != null)) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--exclude and --exclude-from need --batch ... --cumulative");
+        }
+        if (cumulative && batch == null) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--cumulative needs --batch DIR|LIST (the series)");
+        }
         if (debian != null && (exportReference != null || importReference != null)) {
             // Debian's reference is rebuilt and proven by its build-id on each machine; an archive
             // of it would carry the build without the proof.
@@ -182,6 +206,13 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
                 .skipCompilerCheck(skipCompilerCheck).allowedLayoutChanges(allowLayoutChange);
         if (cpus != null) {
             b.jobs(cpus);
+        }
+        if (cumulative) {
+            java.util.List<Path> series = BatchRun.patches(batch);
+            CumulativeRun.Result r = CumulativeRun.run(b.build(), series, CumulativeRun.exclusions(series, exclude, excludeFrom),
+                    err, ExitMapper.batch());
+            CumulativeRun.printTable(r, spec.commandLine().getOut());
+            return (r.ok() ? ExitCode.OK : ExitCode.BATCH_FAILED).number();
         }
         if (batch != null) {
             BatchRun.Result r = BatchRun.run(b.build(), BatchRun.patches(batch), err, ExitMapper.batch());

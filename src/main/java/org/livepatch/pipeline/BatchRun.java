@@ -126,14 +126,7 @@ public final class BatchRun {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, null, "output directory not given (--output)");
         }
         root = root.toAbsolutePath().normalize();
-        Map<String, Path> byName = new LinkedHashMap<>();
-        for (Path p : patches) {
-            Path prev = byName.put(PatchName.of(p), p);
-            if (prev != null) {
-                throw new BuildException(BuildException.Reason.BAD_PATCH, p,
-                        "has the same output name (" + PatchName.of(p) + ") as " + prev + "; rename one");
-            }
-        }
+        requireDistinctNames(patches);
         RequestChecks.requireEmptyOutput(root);
 
         int cpus = Math.max(1, template.jobs());
@@ -199,6 +192,18 @@ public final class BatchRun {
         Path summary = root.resolve("batch.json");
         writeSummary(summary, entries);
         return new Result(entries, summary);
+    }
+
+    /** Each patch's OUTPUT (and payload) is named after it: two patches with one name would share them. */
+    static void requireDistinctNames(List<Path> patches) throws BuildException {
+        Map<String, Path> byName = new LinkedHashMap<>();
+        for (Path p : patches) {
+            Path prev = byName.put(PatchName.of(p), p);
+            if (prev != null) {
+                throw new BuildException(BuildException.Reason.BAD_PATCH, p,
+                        "has the same output name (" + PatchName.of(p) + ") as " + prev + "; rename one");
+            }
+        }
     }
 
     private static void primeReference(BuildRequest template, Path patch, Path root, int cpus, ReferenceCache cache,
@@ -311,7 +316,7 @@ public final class BatchRun {
         out.flush();
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         if (s == null) {
             return "";
         }

@@ -31,10 +31,36 @@ import org.livepatch.xen.XenSymbolTable;
 final class DiffStage {
     static final String NAME = "diff";
 
+    /**
+     * Diffs already made, by object path and the SHA-256 of its patched bytes, for a run whose
+     * originals and options do not change between uses (the steps of a cumulative series: the
+     * same reference, the same symbols). A diff is a function of those inputs only, so an object
+     * that a step did not touch need not be diffed again.
+     */
+    static final class Memo {
+        private final Map<String, DiffResult> done = new java.util.concurrent.ConcurrentHashMap<>();
+
+        private static String key(ObjectPair pair, byte[] patched) {
+            try {
+                return pair.path() + "\0" + java.util.HexFormat.of().formatHex(
+                        java.security.MessageDigest.getInstance("SHA-256").digest(patched));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e); // every JDK has SHA-256
+            }
+        }
+    }
+
     private final StageClock clock;
+    private final Memo memo;
 
     DiffStage(StageClock clock) {
+        this(clock, null);
+    }
+
+    /** With {@code memo}, diffs of pairs seen before are reused (see {@link Memo}). */
+    DiffStage(StageClock clock, Memo memo) {
         this.clock = clock;
+        this.memo = memo;
     }
 
     Diffed run(BuildOutcome built) throws PipelineException {
@@ -50,7 +76,18 @@ final class DiffStage {
                 return (Object) null;
             }
             try {
-                return new DiffEngine().diff(ElfReader.read(pair.original()), ElfReader.read(pair.patched()), diffOptions);
+                if (memo == null) {
+                    return new DiffEngine().diff(ElfReader.read(pair.original()), ElfReader.read(pair.patched()), diffOptions);
+                }
+                byte[] patched = Files.readAllBytes(pair.patched());
+                String key = Memo.key(pair, patched);
+                DiffResult seen = memo.done.get(key);
+                if (seen != null) {
+                    return seen;
+                }
+                DiffResult r = new DiffEngine().diff(ElfReader.read(pair.original()), ElfReader.read(pair.patched()), diffOptions);
+                memo.done.put(key, r);
+                return r;
             } catch (ElfFormatException e) {
                 return new PipelineException(PipelineException.Reason.DIFF_FAILED, e.getMessage(), e);
             } catch (DiffInputException | IOException e) {

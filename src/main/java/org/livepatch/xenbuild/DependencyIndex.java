@@ -134,6 +134,35 @@ public record DependencyIndex(Map<String, Set<String>> objects, Map<String, Stri
         return out;
     }
 
+    /**
+     * The files {@code object} (relative to xen/) of a built tree was made from, as its newest
+     * dependency file says: gcc's {@code .<obj>.d} when the compile left one (a replayed command
+     * writes it, fixdep does not run), else {@code .<obj>.cmd}. Empty when it has neither.
+     * A patch of a series may add an {@code #include}: the next patches must see the new edge.
+     */
+    static Set<String> dependenciesOf(Path tree, String object) throws IOException {
+        Path xen = tree.resolve("xen");
+        Path realRoot = tree.toRealPath();
+        Path d = xen.resolve(RecordedCommands.dotName(object, ".d"));
+        Path cmd = xen.resolve(RecordedCommands.dotName(object, ".cmd"));
+        List<String> raw;
+        if (Files.isRegularFile(d)) {
+            raw = parseMakeRule(Files.readString(d, StandardCharsets.ISO_8859_1));
+        } else if (Files.isRegularFile(cmd)) {
+            raw = parseFixdep(Files.readString(cmd, StandardCharsets.ISO_8859_1));
+        } else {
+            return Set.of();
+        }
+        Set<String> deps = new TreeSet<>();
+        for (String dep : raw) {
+            String norm = normalise(xen, realRoot, dep);
+            if (norm != null) {
+                deps.add(norm);
+            }
+        }
+        return deps;
+    }
+
     /** fixdep output: the {@code source_X :=} value and every plain entry of {@code deps_X :=}. */
     static List<String> parseFixdep(String text) {
         List<String> deps = new java.util.ArrayList<>();

@@ -82,7 +82,7 @@ public final class PatchedBuild {
                     LinkedTree.makePrivate(work, f);
                 }
             }
-            applyPatch(req, work, logs.resolve(STAGE_APPLY + ".log"));
+            applyPatch(req.patch(), work, logs.resolve(STAGE_APPLY + ".log"));
             clock.finish(0, null);
 
             clock.start(STAGE_AFFECTED, 0, null);
@@ -218,14 +218,14 @@ public final class PatchedBuild {
      * still a hard link into the cache is replaced, never written through; it keeps its permission
      * bits unless git's header gives new ones.
      */
-    private static void applyPatch(CheckedRequest req, Path work, Path log) throws IOException, BuildException {
-        PatchApplier.Outcome outcome = req.patch().applyTo(work);
+    static void applyPatch(SourcePatch patch, Path work, Path log) throws IOException, BuildException {
+        PatchApplier.Outcome outcome = patch.applyTo(work);
         Files.createDirectories(log.getParent());
         Files.write(log, outcome.log(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        req.patch().write(outcome, work);
+        patch.write(outcome, work);
     }
 
-    private static PatchedBuildResult collect(CheckedRequest req, ReferenceBuild ref, Path work, List<String> objects,
+    static PatchedBuildResult collect(CheckedRequest req, ReferenceBuild ref, Path work, List<String> objects,
             Map<String, String> derived, StageClock clock) throws IOException, BuildException {
         Path out = req.outputDir();
         List<ObjectPair> changed = new ArrayList<>();

@@ -39,6 +39,20 @@ public final class RequestChecks {
      * file: a batch checks one request per patch, all naming the same xen-syms.
      */
     public static CheckedRequest check(BuildRequest r, Optional<XenSyms> opened) throws BuildException, InterruptedException {
+        return check(r, opened, true);
+    }
+
+    /**
+     * A changeset of a cumulative series ({@code --batch --cumulative}): every check of
+     * {@link #check(BuildRequest, Optional)} but the two about the patch alone. It need not apply
+     * to SRC by itself (it may need the earlier changesets), and one that changes nothing this
+     * build compiles is a step of the series like any other; the series decides what that means.
+     */
+    public static CheckedRequest checkSeriesStep(BuildRequest r, Optional<XenSyms> opened) throws BuildException, InterruptedException {
+        return check(r, opened, false);
+    }
+
+    private static CheckedRequest check(BuildRequest r, Optional<XenSyms> opened, boolean alone) throws BuildException, InterruptedException {
         if (r.jobs() < 1) {
             throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
         }
@@ -79,8 +93,10 @@ public final class RequestChecks {
         }
 
         SourcePatch patch = SourcePatch.parse(r.patch());
-        patch.requireHypervisorSource();
-        dryRun(patch, src, ws);
+        if (alone) {
+            patch.requireHypervisorSource();
+            dryRun(patch, src, ws);
+        }
         checkCacheWritable(ws);
 
         BuildStrings strings = BuildStrings.from(r.environment());
