@@ -1,14 +1,13 @@
 package org.livepatch.debian;
 
+import org.livepatch.io.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -51,15 +50,15 @@ public final class DebianStock {
             if (!Files.isRegularFile(dir.resolve(COMPLETE))) {
                 notice.accept("Debian " + version + ": fetching the source, hypervisor and -dbg packages (once; cached in " + dir + ")");
                 Path tmp = dir.resolveSibling(".tmp-" + version.fileName() + "-" + ProcessHandle.current().pid());
-                deleteTree(tmp);
-                deleteTree(dir);
+                FileTrees.delete(tmp);
+                FileTrees.delete(dir);
                 Files.createDirectories(tmp);
                 try {
                     prepare(version, tmp, env, logDir);
                     Files.writeString(tmp.resolve(COMPLETE), version + "\n", StandardCharsets.UTF_8);
                     Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 } finally {
-                    deleteTree(tmp); // a failed or interrupted preparation leaves nothing behind
+                    FileTrees.delete(tmp); // a failed or interrupted preparation leaves nothing behind
                 }
             }
             return load(version, dir);
@@ -246,14 +245,4 @@ public final class DebianStock {
         }
     }
 
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

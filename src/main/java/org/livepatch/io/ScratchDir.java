@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 /**
  * A temporary directory {@code <parent>/<prefix><id>} owned by this process through the
@@ -49,7 +47,7 @@ public final class ScratchDir implements AutoCloseable {
     /** Removes the directory, then its lock file. */
     @Override
     public void close() throws IOException {
-        deleteTree(dir);
+        FileTrees.delete(dir);
         lock.close();
     }
 
@@ -68,24 +66,12 @@ public final class ScratchDir implements AutoCloseable {
                 if (abandoned.isPresent()) {
                     try (OwnerLock held = abandoned.get()) {
                         String name = l.getFileName().toString();
-                        deleteTree(parent.resolve(name.substring(0, name.length() - LOCK_SUFFIX.length())));
+                        FileTrees.delete(parent.resolve(name.substring(0, name.length() - LOCK_SUFFIX.length())));
                     }
                     removed++;
                 }
             }
         }
         return removed;
-    }
-
-    /** Deletes a tree without following symbolic links; a missing tree is fine. */
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

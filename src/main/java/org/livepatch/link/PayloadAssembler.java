@@ -1,5 +1,6 @@
 package org.livepatch.link;
 
+import org.livepatch.io.FileTrees;
 import org.livepatch.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.livepatch.elf.Bytes;
 import org.livepatch.elf.Elf;
 import org.livepatch.elf.ElfFile;
@@ -244,7 +244,7 @@ public final class PayloadAssembler {
             debug.accept("payload " + name + ": " + payload.length + " bytes, build-id " + own.hex() + ", depends " + depends.hex());
             return new Payload(name, Bytes.copyOf(payload), own, depends, xenId, pre, warnings);
         } finally {
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
         }
     }
 
@@ -377,11 +377,4 @@ public final class PayloadAssembler {
     }
 
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -294,6 +294,11 @@ public final class BatchRun {
         }
         Map<String, Object> top = new LinkedHashMap<>();
         top.put("patches", list);
+        writeJson(file, top);
+    }
+
+    /** {@code OUTPUT/batch.json} of either batch mode, written whole or not at all. */
+    static void writeJson(Path file, Map<String, Object> top) throws BuildException {
         try {
             Files.createDirectories(file.getParent());
             AtomicFile.write(file, Json.write(top).getBytes(StandardCharsets.UTF_8));

@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import org.livepatch.io.AtomicFile;
-import org.livepatch.io.Json;
 import org.livepatch.stage.StageClock;
 import org.livepatch.stage.StageEvent;
 import org.livepatch.stage.Progress;
@@ -421,12 +419,7 @@ public final class CumulativeRun {
         } else {
             top.put("first_unpatchable", null);
         }
-        try {
-            Files.createDirectories(file.getParent());
-            AtomicFile.write(file, Json.write(top).getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, file, e.getMessage(), e);
-        }
+        BatchRun.writeJson(file, top);
     }
 
     /**

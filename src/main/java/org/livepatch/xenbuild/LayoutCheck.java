@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -81,14 +82,14 @@ public final class LayoutCheck {
         Path log = req.logDir().resolve(STAGE + ".log");
         Checked checked;
         try {
-            ReferenceCache.deleteTree(dir);
+            FileTrees.delete(dir);
             Files.createDirectories(dir);
             Files.createDirectories(log.getParent());
             checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log);
             // The debug objects are for this check only (kept with --debug, and after a failed
             // compile, whose log the message names).
             if (!req.request().debug()) {
-                ReferenceCache.deleteTree(dir);
+                FileTrees.delete(dir);
             }
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, dir, e.getMessage(), e);

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -204,7 +205,7 @@ public final class OutputClaim {
         // payload without its report.
         doomed.sort(java.util.Comparator.comparing((Path p) -> !p.getFileName().toString().equals(payloadName(r.name()))));
         for (Path p : doomed) {
-            ReferenceCache.deleteTree(p);
+            FileTrees.delete(p);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.io.InputStream;
@@ -143,7 +144,7 @@ public final class PatchedBuild {
             LayoutCheck.Report layout = LayoutCheck.run(req, ref.tree(), work, result, clock);
 
             if (!req.request().debug()) {
-                ReferenceCache.deleteTree(work);
+                FileTrees.delete(work);
                 Files.deleteIfExists(out.resolve("livepatch-objects.mk"));
             } else if (linked) {
                 // Kept for the user, who may edit it: no file of it may still be the cache's.
@@ -191,7 +192,7 @@ public final class PatchedBuild {
             if (req.request().debug()) {
                 LinkedTree.makeAllPrivate(work);
             } else {
-                ReferenceCache.deleteTree(work);
+                FileTrees.delete(work);
             }
         } catch (IOException e) {
             // Best effort; the run's own error is the one to report.

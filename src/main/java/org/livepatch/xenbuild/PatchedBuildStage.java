@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import java.io.IOException;
 import org.livepatch.stage.StageClock;
 
@@ -31,7 +32,7 @@ public final class PatchedBuildStage {
             // the reference again and start over, once. Nothing was written to OUTPUT but logs
             // (and, with --debug, the work tree, which a new one replaces).
             try {
-                ReferenceCache.deleteTree(checked.outputDir().resolve(PatchedBuild.WORK_DIR));
+                FileTrees.delete(checked.outputDir().resolve(PatchedBuild.WORK_DIR));
             } catch (IOException e) {
                 throw new BuildException(BuildException.Reason.WORKSPACE, checked.outputDir(), e.getMessage(), e);
             }

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import org.livepatch.stage.StageClock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +10,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -128,7 +128,7 @@ public final class ReferenceCache {
                 buildInto(req, src, digest, tmp.resolve("tree"), log);
             } catch (BuildException e) {
                 if (e.reason() == BuildException.Reason.SOURCE_CHANGED) {
-                    deleteTree(tmp); // its key names content it does not have: nobody can use it
+                    FileTrees.delete(tmp); // its key names content it does not have: nobody can use it
                 }
                 throw e;
             }
@@ -188,9 +188,9 @@ public final class ReferenceCache {
             return;
         }
         Path aside = workspace.refs().resolve(".tmp-" + key + "-damaged-" + ProcessHandle.current().pid());
-        deleteTree(aside);
+        FileTrees.delete(aside);
         Files.move(published, aside, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(aside);
+        FileTrees.delete(aside);
     }
 
     private void buildInto(CheckedRequest req, SourceTree src, String digest, Path tree, Path log)
@@ -230,21 +230,11 @@ public final class ReferenceCache {
     void removeStale(String key) throws IOException {
         try (Stream<Path> s = Files.list(workspace.refs())) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".tmp-" + key + "-")).toList()) {
-                deleteTree(p);
+                FileTrees.delete(p);
             }
         }
     }
 
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 
     private static int countObjects(Path tree) {
         try (Stream<Path> s = Files.walk(tree.resolve("xen"))) {

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -128,16 +129,16 @@ public final class ReferenceTransfer {
                 ReferenceEntry.recordVerified(tmp);
                 ReferenceEntry.open(tmp, key.hex());
             } catch (CacheDamage damage) {
-                ReferenceCache.deleteTree(tmp);
+                FileTrees.delete(tmp);
                 throw ReferenceArchive.refused(file, "tampered: " + damage.getMessage());
             } catch (BuildException | IOException | RuntimeException e) {
-                ReferenceCache.deleteTree(tmp);
+                FileTrees.delete(tmp);
                 throw e;
             }
             try {
                 Files.move(tmp, published, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
-                ReferenceCache.deleteTree(tmp);
+                FileTrees.delete(tmp);
                 throw new BuildException(BuildException.Reason.WORKSPACE, ws.refs(), "cannot rename within the cache: " + e.getMessage(), e);
             }
             Duration d = Duration.ofNanos(System.nanoTime() - t0);

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -199,22 +200,8 @@ public final class SeriesTree implements AutoCloseable {
      * dependencies stand now), with what is derived from them, and the objects of new sources.
      */
     List<String> affectedBy(SourcePatch patch) {
-        Set<String> touched = patch.touchedFiles();
-        Set<String> out = new TreeSet<>();
-        deps.forEach((o, files) -> {
-            if (files.stream().anyMatch(touched::contains)) {
-                out.add(o);
-            }
-        });
-        boolean grew = true;
-        while (grew) {
-            grew = false;
-            for (var e : derived.entrySet()) {
-                if (out.contains(e.getValue()) && out.add(e.getKey())) {
-                    grew = true;
-                }
-            }
-        }
+        // The same closure as a single run's, over the dependencies as the earlier steps left them.
+        Set<String> out = new TreeSet<>(new DependencyIndex(deps, derived).affectedBy(patch.touchedFiles()));
         for (String s : patch.addedHypervisorSources()) {
             String obj = s.substring(0, s.lastIndexOf('.')) + ".o";
             if (!Files.exists(ref.object(obj))) {
@@ -308,7 +295,7 @@ public final class SeriesTree implements AutoCloseable {
                 LinkedTree.makeAllPrivate(work);
             }
         } else {
-            ReferenceCache.deleteTree(work);
+            FileTrees.delete(work);
         }
     }
 }

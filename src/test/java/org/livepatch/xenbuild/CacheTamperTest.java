@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -203,7 +204,7 @@ class CacheTamperTest {
 
     @Test
     void deletedTree() throws Exception {
-        assertRebuiltIdentical(EXTRA_VERSION, e -> ReferenceCache.deleteTree(e.resolve("tree")), "/tree");
+        assertRebuiltIdentical(EXTRA_VERSION, e -> FileTrees.delete(e.resolve("tree")), "/tree");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,7 +84,7 @@ class ReferenceEntryTest {
     @Test
     void aMissingTreeIsDamageNotAnIoError() throws Exception {
         Path e = entry();
-        ReferenceCache.deleteTree(e.resolve("tree"));
+        FileTrees.delete(e.resolve("tree"));
         assertEquals(e.resolve("tree"), assertThrows(CacheDamage.class, () -> ReferenceEntry.open(e, "k")).file());
     }
 

@@ -1,5 +1,6 @@
 package org.livepatch.xenbuild;
 
+import org.livepatch.io.FileTrees;
 import org.livepatch.stage.Progress;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -116,7 +117,7 @@ class RequestChecksTest {
         assertEquals(40, id.length());
         // matching build-id: accepted
         RequestChecks.check(ok().xenSyms(syms).xenDepends(id.toUpperCase()).build());
-        ReferenceCache.deleteTree(tmp.resolve("cache"));
+        FileTrees.delete(tmp.resolve("cache"));
         // another build-id: refused
         BuildException e = refused(ok().xenSyms(syms).xenDepends(BuildFixtures.ZERO_ID).build(), BuildException.Reason.XEN_SYMS_MISMATCH);
         assertTrue(e.getMessage().contains(id), e.getMessage());
@@ -133,7 +134,7 @@ class RequestChecksTest {
         String gcc = RequestChecks.gccComments(org.livepatch.elf.ElfReader.read(syms)).get(0);
         assertTrue(Toolchain.locate(System.getenv()).gccVersion().endsWith(gcc), "a gcc-built file names this gcc: " + gcc);
         RequestChecks.check(ok().xenSyms(syms).build());
-        ReferenceCache.deleteTree(tmp.resolve("cache"));
+        FileTrees.delete(tmp.resolve("cache"));
 
         Path other = BuildFixtures.withGccComment(syms, tmp.resolve("other-syms"), "(Test) 1.2.3");
         assertEquals(List.of("(Test) 1.2.3"), RequestChecks.gccComments(org.livepatch.elf.ElfReader.read(other)));
