@@ -337,6 +337,8 @@ public final class CumulativeRun {
                 }
                 rows.add(report(progress, row));
             }
+            // The earlier parts' payloads were made only to check them: their slices ship them.
+            deleteTree(root.resolve(TREE_DIR).resolve("elsewhere"));
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, root.resolve(TREE_DIR), e.getMessage(), e);
         }
@@ -468,6 +470,17 @@ public final class CumulativeRun {
 
     private static boolean compiled(String path) {
         return path.endsWith(".c") || path.endsWith(".h") || path.endsWith(".S") || path.endsWith(".s") || path.endsWith(".inc");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private static Duration since(long t0) {

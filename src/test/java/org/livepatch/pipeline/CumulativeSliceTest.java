@@ -136,6 +136,7 @@ class CumulativeSliceTest {
                     assertEquals(j == i - 1, Files.exists(o.resolve(n)), "slice " + i + " writes " + n + " only if it is its own");
                 }
             }
+            assertFalse(Files.exists(o.resolve(".series/elsewhere")), "the earlier parts' payloads are not kept");
             String json = Files.readString(o.resolve("batch.json"));
             assertTrue(json.contains("\"slice\": {\n    \"index\": " + i + ",\n    \"count\": 3"), json);
         }
