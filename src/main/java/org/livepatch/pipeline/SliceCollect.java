@@ -201,8 +201,8 @@ public final class SliceCollect {
             Object payload = r.get("payload");
             Path moved = null;
             if (payload instanceof String s) {
-                Path old = Path.of(s);
-                moved = out.resolve(name).resolve(partDir.resolve(name).relativize(old.isAbsolute() ? old : partDir.resolve(old)));
+                // A payload is always OUTPUT/<name>/<file>; the slice's OUTPUT path was its runner's.
+                moved = out.resolve(name).resolve(Path.of(s).getFileName());
             }
             Object seconds = r.get("seconds");
             return new CumulativeRun.Row(name, Path.of(String.valueOf(r.get("patch"))), CumulativeRun.Status.of((String) r.get("status")).get(),
