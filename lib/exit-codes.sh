@@ -36,6 +36,8 @@ LPB_EXIT_PACKAGE_UNAVAILABLE=35  # `--debian`: the source, hypervisor or `-dbg` 
 LPB_EXIT_REFERENCE_NOT_REPRODUCED=36  # `--debian`: the rebuilt hypervisor's build-id is not the stock one (the line names the first differing section and the likely cause); nothing diffed
 LPB_EXIT_REFERENCE_ARCHIVE=40  # `--import-reference`: the file is not a reference archive, or is truncated, damaged, tampered with or of another format version
 LPB_EXIT_REFERENCE_MISMATCH=41  # `--import-reference` with `-s`/`-c`: the archive's reference is for another source, config or toolchain (the differing input is named)
+LPB_EXIT_SLICE_PART=42  # `--collect`: a DIR is missing, or holds no `batch.json` of a `--slice` run, or an unreadable one
+LPB_EXIT_SLICES_MISMATCH=43  # `--collect`: the parts are not slices 1..N of one series (another series, other exclusions or N, a slice given twice or missing, or slices that disagree on a changeset they both built); nothing written
 LPB_EXIT_USAGE=64  # usage: an unknown, missing or malformed option or argument
 LPB_EXIT_BAD_INPUT=65  # malformed input: a file that is not the ELF object, payload or `xen-syms` it should be
 LPB_EXIT_UNAVAILABLE=69  # something the launcher needs is missing: a JDK >= 21 (`lib/launch.sh`); docker, an engine, the image or its launcher (`toolchain-docker/livepatch-build`); a build tool (`demo`)

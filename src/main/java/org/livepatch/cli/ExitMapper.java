@@ -47,6 +47,8 @@ public final class ExitMapper {
             case REFERENCE_MISMATCH -> ExitCode.REFERENCE_MISMATCH;
             case PACKAGE_UNAVAILABLE -> ExitCode.PACKAGE_UNAVAILABLE;
             case REFERENCE_NOT_REPRODUCED -> ExitCode.REFERENCE_NOT_REPRODUCED;
+            case SLICE_PART -> ExitCode.SLICE_PART;
+            case SLICES_MISMATCH -> ExitCode.SLICES_MISMATCH;
         };
     }
 

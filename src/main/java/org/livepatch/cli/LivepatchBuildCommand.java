@@ -17,6 +17,7 @@ import org.livepatch.xenbuild.Workspace;
 import org.livepatch.stage.StageEvent;
 import org.livepatch.pipeline.BatchRun;
 import org.livepatch.pipeline.CumulativeRun;
+import org.livepatch.pipeline.SliceCollect;
 import org.livepatch.pipeline.LivepatchPipeline;
 import org.livepatch.pipeline.PipelineException;
 import org.livepatch.pipeline.PipelineResult;
@@ -67,6 +68,22 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
             "with --cumulative: more changesets to leave out, one name a line ('#' starts a comment)"})
     @HostPath(HostPath.Use.INPUT)
     Path excludeFrom;
+
+    @Option(names = "--slice", paramLabel = "I/N", description = {
+            "with --cumulative: write only part I (from 1) of the series cut into N contiguous parts of",
+            "nearly equal count (one CI job each); the changesets before the part are built as the whole",
+            "run builds them (a refusal there blocks this part) but not written; payloads are the whole",
+            "run's bytes; --collect merges the N OUTPUT directories"})
+    String slice;
+
+    @Option(names = "--collect", paramLabel = "DIR", description = {
+            "instead of a build: merge the OUTPUT directories of the N --slice runs of one series into",
+            "-o OUT (absent or empty); DIR (repeatable) is one slice's OUTPUT or a directory of them (as CI",
+            "artifacts arrive); checks they are slices 1..N of the same series, exclusions and N",
+            "(exit 42 otherwise), copies each PART/<name>/, writes OUT/batch.json and prints the one",
+            "summary table; exit 0 only if no changeset made the series unpatchable"})
+    @HostPath(HostPath.Use.INPUT)
+    java.util.List<Path> collect;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Xen .config of the running hypervisor (CONFIG_LIVEPATCH=y); required unless --debian")
     @HostPath(HostPath.Use.INPUT)
@@ -175,6 +192,12 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         if (!cumulative && (!exclude.isEmpty() || excludeFrom != null)) {
             throw new CommandRunner.UserError(ExitCode.USAGE, "--exclude and --exclude-from need --batch ... --cumulative");
         }
+        if (slice != null && !cumulative) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--slice needs --batch ... --cumulative");
+        }
+        if (collect != null) {
+            return collect();
+        }
         if (cumulative && batch == null) {
             throw new CommandRunner.UserError(ExitCode.USAGE, "--cumulative needs --batch DIR|LIST (the series)");
         }
@@ -209,8 +232,17 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         }
         if (cumulative) {
             java.util.List<Path> series = BatchRun.patches(batch);
+            java.util.Optional<CumulativeRun.Slice> part = java.util.Optional.empty();
+            if (slice != null) {
+                try {
+                    part = java.util.Optional.of(CumulativeRun.Slice.parse(slice));
+                    part.get().requireFits(series.size());
+                } catch (IllegalArgumentException e) {
+                    throw new CommandRunner.UserError(ExitCode.USAGE, e.getMessage());
+                }
+            }
             CumulativeRun.Result r = CumulativeRun.run(b.build(), series, CumulativeRun.exclusions(series, exclude, excludeFrom),
-                    err, ExitMapper.batch());
+                    part, err, ExitMapper.batch());
             CumulativeRun.printTable(r, spec.commandLine().getOut());
             return (r.ok() ? ExitCode.OK : ExitCode.BATCH_FAILED).number();
         }
@@ -227,6 +259,20 @@ public final class LivepatchBuildCommand implements Callable<Integer> {
         }
         LivepatchPipeline.printSummary(r, spec.commandLine().getOut());
         return ExitCode.OK.number();
+    }
+
+    /** {@code --collect PART... -o OUT}: only -o goes with it (the parts carry everything else). */
+    private Integer collect() throws BuildException {
+        if (output == null) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--collect needs -o OUT (the merged output directory)");
+        }
+        if (patch != null || batch != null || srcDir != null || config != null || debian != null || exportReference != null
+                || importReference != null || depends != null) {
+            throw new CommandRunner.UserError(ExitCode.USAGE, "--collect takes only the parts and -o OUT");
+        }
+        SliceCollect.Result r = SliceCollect.run(collect, output);
+        CumulativeRun.printTable(r.merged(), spec.commandLine().getOut());
+        return (r.merged().ok() ? ExitCode.OK : ExitCode.BATCH_FAILED).number();
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.livepatch.io.FileTrees;
 import org.livepatch.stage.StageClock;
 import org.livepatch.stage.StageEvent;
 import org.livepatch.stage.Progress;
@@ -79,6 +80,71 @@ public final class CumulativeRun {
         public String label() {
             return label;
         }
+
+        /** The status a table or {@code batch.json} names with {@code label}. */
+        public static Optional<Status> of(String label) {
+            for (Status st : values()) {
+                if (st.label.equals(label)) {
+                    return Optional.of(st);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * {@code --slice I/N}: part I (1-based) of the series cut into N contiguous parts whose sizes
+     * differ by at most one. Contiguous, not interleaved, because a slice must build every
+     * changeset before its part anyway (to know whether one of them made the series unpatchable,
+     * and to reach the tree its first payload is made from): the later the part, the more it
+     * repeats, and contiguous parts keep that repetition to what the order forces.
+     */
+    public record Slice(int index, int count) {
+        public Slice {
+            if (count < 1 || index < 1 || index > count) {
+                throw new IllegalArgumentException("--slice " + index + "/" + count + ": I must be 1..N and N at least 1");
+            }
+        }
+
+        /** Parses {@code I/N}; the message of the exception is the user's one line. */
+        public static Slice parse(String text) {
+            var m = java.util.regex.Pattern.compile("([0-9]{1,6})/([0-9]{1,6})").matcher(text.strip());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("--slice " + text + ": expected I/N, e.g. 2/3 (part I of N, counted from 1)");
+            }
+            return new Slice(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+        }
+
+        /** The first changeset (0-based) of this part in a series of {@code size}. */
+        public int from(int size) {
+            return (int) ((long) (index - 1) * size / count);
+        }
+
+        /** One past the last changeset of this part. */
+        public int to(int size) {
+            return (int) ((long) index * size / count);
+        }
+
+        /** The part (1-based) changeset {@code k} (0-based) belongs to. */
+        public int owner(int k, int size) {
+            for (int i = 1; i <= count; i++) {
+                if (k < (int) ((long) i * size / count)) {
+                    return i;
+                }
+            }
+            throw new IllegalArgumentException("changeset " + k + " is outside a series of " + size);
+        }
+
+        /** A series shorter than N would leave parts empty: refused, as the CI job count is then wrong. */
+        public void requireFits(int size) {
+            if (count > size) {
+                throw new IllegalArgumentException("--slice " + label() + ": the series has only " + size + " changeset(s), fewer than N");
+            }
+        }
+
+        public String label() {
+            return index + "/" + count;
+        }
     }
 
     /**
@@ -102,10 +168,23 @@ public final class CumulativeRun {
      * @param refused  the first changeset that made the series unpatchable, if any
      * @param excluded the names left out, in series order
      */
-    public record Result(List<Row> rows, Optional<Row> refused, List<String> excluded, Path summary) {
+    public record Result(List<Row> rows, Optional<Row> refused, List<String> excluded, Path summary, Optional<Slice> slice,
+            int from) {
         public Result {
             rows = List.copyOf(rows);
             excluded = List.copyOf(excluded);
+        }
+
+        public Result(List<Row> rows, Optional<Row> refused, List<String> excluded, Path summary) {
+            this(rows, refused, excluded, summary, Optional.empty(), 0);
+        }
+
+        /**
+         * The rows this run wrote payloads for: all of them, or with {@code --slice} those of its
+         * part (the rows before it were built only to carry the series' state).
+         */
+        public List<Row> own() {
+            return rows.subList(from, rows.size());
         }
 
         /** No changeset refused (excluded and no-change rows are fine). */
@@ -170,6 +249,27 @@ public final class CumulativeRun {
      */
     public static Result run(BuildRequest template, List<Path> series, Set<String> excluded, PrintWriter progress,
             BatchRun.ExitCodes exitCodes) throws BuildException, InterruptedException {
+        return run(template, series, excluded, Optional.empty(), progress, exitCodes);
+    }
+
+    /**
+     * As {@link #run(BuildRequest, List, Set, PrintWriter, BatchRun.ExitCodes)}, or with a slice
+     * only part I's payloads and rows: the changesets before the part are applied, compiled,
+     * diffed, assembled and checked exactly as the whole run does them (so a refusal among them
+     * blocks this part, and this part's payloads are the whole run's bytes), but their payloads
+     * are made in the work directory and not kept; those after the part are not looked at.
+     */
+    public static Result run(BuildRequest template, List<Path> series, Set<String> excluded, Optional<Slice> slice,
+            PrintWriter progress, BatchRun.ExitCodes exitCodes) throws BuildException, InterruptedException {
+        if (slice.isPresent()) {
+            try {
+                slice.get().requireFits(series.size());
+            } catch (IllegalArgumentException e) {
+                throw new BuildException(BuildException.Reason.BAD_OPTION, null, e.getMessage());
+            }
+        }
+        int from = slice.map(x -> x.from(series.size())).orElse(0);
+        int to = slice.map(x -> x.to(series.size())).orElse(series.size());
         Path root = template.outputDir();
         if (root == null) {
             throw new BuildException(BuildException.Reason.BAD_OUTPUT_DIR, null, "output directory not given (--output)");
@@ -210,8 +310,11 @@ public final class CumulativeRun {
         DiffStage.Memo memo = new DiffStage.Memo();
         Map<String, Path> excludedPatches = new LinkedHashMap<>();
         try (SeriesTree tree = SeriesTree.create(first, ref, root.resolve(TREE_DIR).resolve("work"))) {
-            for (Path p : series) {
+            for (int k = 0; k < to; k++) {
+                Path p = series.get(k);
                 String name = PatchName.of(p);
+                // An earlier slice's payload is made where nothing ships it from.
+                Path out = k < from ? root.resolve(TREE_DIR).resolve("elsewhere").resolve(name) : root.resolve(name);
                 long t0 = System.nanoTime();
                 if (excluded.contains(name)) {
                     excludedPatches.put(name, p);
@@ -223,7 +326,7 @@ public final class CumulativeRun {
                 if (refused != null) {
                     row = blocked(tree, p, refused, excludedPatches, root, exitCodes, t0);
                 } else {
-                    row = step(tree, template, p, root.resolve(name), cpus, first, symbols, proof, packages, memo, previous,
+                    row = step(tree, template, p, out, cpus, first, symbols, proof, packages, memo, previous,
                             excludedPatches, cache, exitCodes, progress, t0);
                     if (row.status() == Status.REFUSED) {
                         refused = row;
@@ -233,12 +336,14 @@ public final class CumulativeRun {
                 }
                 rows.add(report(progress, row));
             }
+            // The earlier parts' payloads were made only to check them: their slices ship them.
+            FileTrees.delete(root.resolve(TREE_DIR).resolve("elsewhere"));
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, root.resolve(TREE_DIR), e.getMessage(), e);
         }
         Path summary = root.resolve("batch.json");
-        Result result = new Result(rows, Optional.ofNullable(refused), List.copyOf(excludedPatches.keySet()), summary);
-        writeSummary(summary, result);
+        Result result = new Result(rows, Optional.ofNullable(refused), List.copyOf(excludedPatches.keySet()), summary, slice, from);
+        writeSummary(summary, result, slice.isPresent() ? Optional.of(SeriesFacts.of(series, excluded, slice.get())) : Optional.empty());
         return result;
     }
 
@@ -387,9 +492,39 @@ public final class CumulativeRun {
         return r;
     }
 
-    private static void writeSummary(Path file, Result result) throws BuildException {
+    /**
+     * What {@code --collect} checks the slices against each other with, recorded in a slice's
+     * {@code batch.json}: the whole series (names and the SHA-256 of each patch file, in order),
+     * every exclusion (also those after the part) and the slice.
+     */
+    record SeriesFacts(List<Map<String, Object>> series, List<String> exclusions, Slice slice) {
+        static SeriesFacts of(List<Path> patches, Set<String> excluded, Slice slice) throws BuildException {
+            List<Map<String, Object>> list = new ArrayList<>();
+            List<String> ex = new ArrayList<>();
+            for (Path p : patches) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", PatchName.of(p));
+                try {
+                    m.put("sha256", java.util.HexFormat.of().formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+                } catch (IOException e) {
+                    throw new BuildException(BuildException.Reason.BAD_PATCH, p, "cannot read: " + e.getMessage(), e);
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException(e);
+                }
+                list.add(m);
+                if (excluded.contains(PatchName.of(p))) {
+                    ex.add(PatchName.of(p));
+                }
+            }
+            return new SeriesFacts(list, ex, slice);
+        }
+    }
+
+    static void writeSummary(Path file, Result result, Optional<SeriesFacts> facts) throws BuildException {
         List<Object> list = new ArrayList<>();
-        for (Row e : result.rows()) {
+        for (int k = 0; k < result.rows().size(); k++) {
+            Row e = result.rows().get(k);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", e.name());
             m.put("patch", e.patch().toString());
@@ -399,13 +534,27 @@ public final class CumulativeRun {
             m.put("new_functions", e.added());
             m.put("changeset", e.own());
             m.put("seconds", e.time().toMillis() / 1000.0);
-            m.put("payload", e.payload() == null ? null : e.payload().toString());
+            m.put("payload", e.payload() == null || k < result.from() ? null : e.payload().toString());
             m.put("message", e.message());
             m.put("blocked_by", e.blockedBy());
+            if (facts.isPresent()) {
+                // The part that ships this row; a row of an earlier part keeps its status here so
+                // that --collect can check the slices agree on it.
+                m.put("slice", facts.get().slice().owner(k, facts.get().series().size()));
+            }
             list.add(m);
         }
         Map<String, Object> top = new LinkedHashMap<>();
         top.put("mode", "cumulative");
+        if (facts.isPresent()) {
+            Map<String, Object> sl = new LinkedHashMap<>();
+            sl.put("index", facts.get().slice().index());
+            sl.put("count", facts.get().slice().count());
+            sl.put("first_row", result.from());
+            top.put("slice", sl);
+            top.put("series", facts.get().series());
+            top.put("exclusions", facts.get().exclusions());
+        }
         top.put("patches", list);
         top.put("excluded", result.excluded());
         top.put("ships_through", result.shipsThrough().map(Row::name).orElse(null));
@@ -429,8 +578,12 @@ public final class CumulativeRun {
      */
     public static void printTable(Result r, PrintWriter out) {
         int w = Math.max(9, r.rows().stream().mapToInt(e -> e.name().length()).max().orElse(9));
+        if (r.slice().isPresent()) {
+            out.printf("slice %s: changesets %d..%d; the %d before them were built to carry the series, not written%n",
+                    r.slice().get().label(), r.from() + 1, r.rows().size(), r.from());
+        }
         out.printf("%-" + w + "s  %-9s  %5s  %8s  %s%n", "changeset", "status", "exit", "time", "cumulative payload / reason");
-        for (Row e : r.rows()) {
+        for (Row e : r.own()) {
             String what = switch (e.status()) {
                 case OK -> e.functions().size() + " function(s)" + (e.added().isEmpty() ? "" : "; new: " + String.join(", ", e.added()))
                         + (e.own().startsWith("nothing") ? " (this changeset: " + e.own() + ")" : "");
@@ -441,8 +594,8 @@ public final class CumulativeRun {
             out.printf("%-" + w + "s  %-9s  %5d  %7.1fs  %s%n", e.name(), e.status().label(), e.exitCode(),
                     e.time().toMillis() / 1000.0, what);
         }
-        long ok = r.rows().stream().filter(e -> e.status() == Status.OK).count();
-        out.printf("%d of %d changesets have a cumulative payload; ships through %s%n", ok, r.rows().size(),
+        long ok = r.own().stream().filter(e -> e.status() == Status.OK).count();
+        out.printf("%d of %d changesets have a cumulative payload; ships through %s%n", ok, r.own().size(),
                 r.shipsThrough().map(Row::name).orElse("none"));
         if (r.refused().isPresent()) {
             Row f = r.refused().get();

@@ -84,7 +84,17 @@ public final class BuildException extends Exception {
          * The reference build was to reproduce a shipped hypervisor ({@link ReproductionTarget})
          * and its {@code xen-syms} has another build-id: nothing it would diff is proven to run.
          */
-        REFERENCE_NOT_REPRODUCED
+        REFERENCE_NOT_REPRODUCED,
+        /**
+         * {@code --collect}: a part is missing, or holds no {@code batch.json} of a {@code --slice}
+         * run, or one that cannot be read.
+         */
+        SLICE_PART,
+        /**
+         * {@code --collect}: the parts are not slices 1..N of one series (another series, other
+         * exclusions or N, a slice twice or missing, slices that disagree on a shared changeset).
+         */
+        SLICES_MISMATCH
     }
 
     private final Reason reason;

@@ -54,6 +54,8 @@ class ExitMapperTest {
         documented.put(BuildException.Reason.REFERENCE_MISMATCH, 41);
         documented.put(BuildException.Reason.PACKAGE_UNAVAILABLE, 35);
         documented.put(BuildException.Reason.REFERENCE_NOT_REPRODUCED, 36);
+        documented.put(BuildException.Reason.SLICE_PART, 42);
+        documented.put(BuildException.Reason.SLICES_MISMATCH, 43);
         assertEquals(EnumSet.allOf(BuildException.Reason.class), documented.keySet(), "a reason without a documented code");
         documented.forEach((r, n) -> {
             assertEquals(n, ExitMapper.of(r).number(), r.name());
