@@ -17,8 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildException;
 import org.livepatch.xenbuild.BuildFixtures;
 import org.livepatch.xenbuild.BuildRequest;
-import org.livepatch.cli.CommandRunner;
-import org.livepatch.cli.LivepatchBuildCommand;
 import org.livepatch.cli.ExitMapper;
 
 /**
@@ -135,11 +133,6 @@ class BatchRunTest {
     }
 
     private static int run(StringWriter out, String... args) {
-        LivepatchBuildCommand cmd = new LivepatchBuildCommand();
-        picocli.CommandLine cl = new picocli.CommandLine(cmd);
-        PrintWriter pw = new PrintWriter(out, true);
-        cl.setOut(pw);
-        cl.setErr(pw);
-        return CommandRunner.run(cl, args);
+        return BuildCommandInProcess.run(out, args);
     }
 }

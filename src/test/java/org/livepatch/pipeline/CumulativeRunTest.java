@@ -20,9 +20,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.cli.CommandRunner;
 import org.livepatch.cli.ExitMapper;
-import org.livepatch.cli.LivepatchBuildCommand;
 import org.livepatch.verify.LoadCheck;
 import org.livepatch.verify.LoadedPayload;
 import org.livepatch.verify.PatchFunction;
@@ -225,10 +223,6 @@ class CumulativeRunTest {
     }
 
     private static int run(StringWriter out, String... args) {
-        picocli.CommandLine cl = new picocli.CommandLine(new LivepatchBuildCommand());
-        PrintWriter pw = new PrintWriter(out, true);
-        cl.setOut(pw);
-        cl.setErr(pw);
-        return CommandRunner.run(cl, args);
+        return BuildCommandInProcess.run(out, args);
     }
 }

@@ -16,8 +16,6 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.livepatch.cli.CommandRunner;
-import org.livepatch.cli.LivepatchBuildCommand;
 import org.livepatch.xenbuild.BuildFixtures;
 
 /**
@@ -67,11 +65,7 @@ class CumulativeSliceTest {
     };
 
     private static int run(StringWriter out, String... args) {
-        picocli.CommandLine cl = new picocli.CommandLine(new LivepatchBuildCommand());
-        PrintWriter pw = new PrintWriter(out, true);
-        cl.setOut(pw);
-        cl.setErr(pw);
-        return CommandRunner.run(cl, args);
+        return BuildCommandInProcess.run(out, args);
     }
 
     private static int build(StringWriter out, Path src, Path dir, Path o, String... more) {
