@@ -294,8 +294,7 @@ public final class CumulativeRun {
         ReferenceBuild ref = cache.obtain(first, new StageClock(notices(progress, "series")), root.resolve("logs"));
         // As the reference stage does: a build that must reproduce a shipped hypervisor (--debian)
         // is proven by its build-id before any changeset is diffed against it.
-        Optional<BuildIdProof> proof = first.request().reproduce() == null ? Optional.empty()
-                : Optional.of(BuildIdProof.check(first.request().reproduce(), ref.xenSyms()));
+        Optional<BuildIdProof> proof = BuildIdProof.ifRequested(first, ref);
         progress.printf("[series] reference ready in %.1f s%n", (System.nanoTime() - r0) / 1e9);
         progress.flush();
         XenSyms symbols = first.xenSyms().isPresent() ? first.xenSyms().get() : XenSyms.open(ref.xenSyms());

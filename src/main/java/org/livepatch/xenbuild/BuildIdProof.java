@@ -26,6 +26,16 @@ public record BuildIdProof(BuildId stock, BuildId rebuilt) {
     }
 
     /**
+     * What every user of a reference build does before diffing against it: when the request must
+     * reproduce a shipped hypervisor ({@code --debian}), {@link #check} its rebuilt {@code xen-syms};
+     * otherwise there is nothing to prove.
+     */
+    public static Optional<BuildIdProof> ifRequested(CheckedRequest checked, ReferenceBuild ref) throws BuildException {
+        ReproductionTarget target = checked.request().reproduce();
+        return target == null ? Optional.empty() : Optional.of(check(target, ref.xenSyms()));
+    }
+
+    /**
      * Compares the rebuilt {@code xen-syms} with the target; returns the proof when the ids are
      * equal, else stops with {@link BuildException.Reason#REFERENCE_NOT_REPRODUCED} naming the first
      * section that differs and what most likely made it differ.

@@ -48,8 +48,7 @@ public final class ReferenceStage {
         }
         ReferenceBuild ref = cache.obtain(checked, clock, checked.logDir());
         // Before anything reads the reference: a build that is not the shipped binary must not be diffed.
-        Optional<BuildIdProof> proof = checked.request().reproduce() == null ? Optional.empty()
-                : Optional.of(BuildIdProof.check(checked.request().reproduce(), ref.xenSyms()));
+        Optional<BuildIdProof> proof = BuildIdProof.ifRequested(checked, ref);
         try {
             PatchedBuild.copy(ref.xenSyms(), outputSyms);
         } catch (IOException e) {
