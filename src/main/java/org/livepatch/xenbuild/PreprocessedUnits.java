@@ -1,12 +1,10 @@
 package org.livepatch.xenbuild;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,9 +17,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Digests of translation units as the preprocessor leaves them ({@code gcc -E -P} with the
- * object's own recorded flags), so that a series step compiles only the objects whose input to
- * the compiler really changed.
+ * Translation units as the preprocessor leaves them ({@code gcc -E -P} with the object's own
+ * recorded flags), so that a series step compiles only the objects whose input to the compiler
+ * changed in a way that can reach their code ({@link UnitChange}).
  *
  * <p>Why: a header such as {@code asm/msr-index.h} is included by some 340 of Xen 4.17's 416
  * objects, and a changeset that only adds a {@code #define} to it makes every one of them
@@ -29,10 +27,12 @@ import java.util.regex.Pattern;
  * stable-4.17 series. Preprocessing costs about an eighth of compiling, and a unit whose
  * preprocessed text is unchanged compiles to the same code: {@code __LINE__} and {@code __FILE__}
  * are expanded by then, so they are part of the text. Only what {@code -P} drops (line markers)
- * can differ, and that reaches only the debug line tables, which no payload carries.
+ * can differ, and that reaches only the debug line tables, which no payload carries. Where the
+ * text does differ, most often only in declarations the unit never uses, {@link UnitChange}
+ * tells.
  *
  * <p>A command that is not one {@code gcc ... -c SRC -o OUT} (plus Xen's symbol fix-up) has no
- * digest here, and its object is always compiled.
+ * text here, and its object is always compiled.
  */
 final class PreprocessedUnits {
     /** The compile part of a replayed command: up to the first {@code &&} (the objcopy fix-up follows). */
@@ -65,51 +65,97 @@ final class PreprocessedUnits {
     }
 
     /**
-     * The digest of each unit (by object) preprocessed in {@code tree}'s {@code xen/}; objects
-     * without a preprocessing command, or whose preprocessing fails (it may fail where the
-     * compile would fail too), are left out: the caller compiles them.
+     * Each unit (by object) preprocessed in {@code tree}'s {@code xen/}, written to
+     * {@code into/OBJECT.i} (kept: the next step compares against it); objects without a
+     * preprocessing command, or whose preprocessing fails (it may fail where the compile would
+     * fail too), are left out: the caller compiles them.
      */
-    static Map<String, String> digests(Path tree, Map<String, String> commands, Map<String, String> env, int jobs, Path scratch)
+    static Map<String, Path> texts(Path tree, Map<String, String> commands, Map<String, String> env, int jobs, Path into)
             throws IOException, InterruptedException {
-        Map<String, String> out = new TreeMap<>();
+        Map<String, Path> out = new TreeMap<>();
         if (commands.isEmpty()) {
             return out;
         }
-        Files.createDirectories(scratch);
+        Files.createDirectories(into);
         Path xen = tree.resolve("xen");
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, commands.size())), r -> {
+        List<String> names = new ArrayList<>(commands.keySet());
+        List<Optional<Path>> results = inParallel(jobs, names, object -> {
+            Path file = into.resolve(object + ".i").toAbsolutePath();
+            Path log = into.resolve(object + ".log");
+            Files.createDirectories(file.getParent());
+            Optional<String> cmd = command(commands.get(object), file);
+            if (cmd.isEmpty()) {
+                return Optional.<Path>empty();
+            }
+            int rc = new ExternalCommand(List.of("/bin/sh", "-c", cmd.get()), xen, env).run(log);
+            Files.deleteIfExists(log);
+            if (rc == 0 && Files.isRegularFile(file)) {
+                return Optional.of(file);
+            }
+            Files.deleteIfExists(file);
+            return Optional.<Path>empty();
+        });
+        for (int i = 0; i < names.size(); i++) {
+            if (results.get(i).isPresent()) {
+                out.put(names.get(i), results.get(i).get());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether each object must be compiled, given its unit's text before and after
+     * ({@link UnitChange}), in parallel; {@code commands} are the compile commands.
+     */
+    static Map<String, UnitChange.Verdict> compare(Map<String, Path> before, Map<String, Path> after, Map<String, String> commands,
+            int jobs) throws IOException, InterruptedException {
+        List<String> names = new ArrayList<>(after.keySet());
+        names.retainAll(before.keySet());
+        List<UnitChange.Verdict> verdicts = inParallel(jobs, names, object -> {
+            Path b = before.get(object);
+            Path a = after.get(object);
+            if (Files.mismatch(b, a) == -1) {
+                return new UnitChange.Verdict(false, "the same text");
+            }
+            // ISO-8859-1: every byte is one char, so text outside ASCII (in literals) cannot fail decoding.
+            return UnitChange.between(Files.readString(b, StandardCharsets.ISO_8859_1),
+                    Files.readString(a, StandardCharsets.ISO_8859_1), commands.get(object));
+        });
+        Map<String, UnitChange.Verdict> out = new TreeMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            out.put(names.get(i), verdicts.get(i));
+        }
+        return out;
+    }
+
+    private interface Job<T> {
+        T run(String object) throws IOException, InterruptedException;
+    }
+
+    private static <T> List<T> inParallel(int jobs, List<String> names, Job<T> job) throws IOException, InterruptedException {
+        List<T> out = new ArrayList<>(names.size());
+        if (names.isEmpty()) {
+            return out;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, names.size())), r -> {
             Thread t = new Thread(r, "livepatch-build: preprocess");
             t.setDaemon(true);
             return t;
         });
         try {
-            List<String> names = new ArrayList<>(commands.keySet());
-            List<Future<Optional<String>>> results = new ArrayList<>();
-            for (int i = 0; i < names.size(); i++) {
-                String object = names.get(i);
-                Path file = scratch.resolve(i + ".i");
-                Path log = scratch.resolve(i + ".log");
-                results.add(pool.submit(() -> {
-                    Optional<String> cmd = command(commands.get(object), file.toAbsolutePath());
-                    if (cmd.isEmpty()) {
-                        return Optional.<String>empty();
-                    }
-                    int rc = new ExternalCommand(List.of("/bin/sh", "-c", cmd.get()), xen, env).run(log);
-                    Optional<String> d = rc == 0 && Files.isRegularFile(file) ? Optional.of(sha256(file)) : Optional.empty();
-                    Files.deleteIfExists(file);
-                    Files.deleteIfExists(log);
-                    return d;
-                }));
+            List<Future<T>> results = new ArrayList<>();
+            for (String name : names) {
+                results.add(pool.submit(() -> job.run(name)));
             }
-            for (int i = 0; i < names.size(); i++) {
+            for (Future<T> f : results) {
                 try {
-                    Optional<String> d = results.get(i).get();
-                    if (d.isPresent()) {
-                        out.put(names.get(i), d.get());
-                    }
+                    out.add(f.get());
                 } catch (ExecutionException e) {
                     if (e.getCause() instanceof IOException io) {
                         throw io;
+                    }
+                    if (e.getCause() instanceof InterruptedException ie) {
+                        throw ie;
                     }
                     throw new IllegalStateException(e.getCause());
                 }
@@ -118,21 +164,5 @@ final class PreprocessedUnits {
             pool.shutdownNow();
         }
         return out;
-    }
-
-    private static String sha256(Path f) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            try (var in = Files.newInputStream(f)) {
-                byte[] buf = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    md.update(buf, 0, n);
-                }
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has SHA-256
-        }
     }
 }

@@ -41,10 +41,12 @@ public final class SeriesTree implements AutoCloseable {
     private final Map<String, String> derived;
     /** Every object compiled so far (relative to xen/), in the reference's order of names. */
     private final Set<String> compiled = new TreeSet<>();
-    /** Digest of each unit as last preprocessed, for the objects a header change reached (see {@link #advance}). */
-    private final Map<String, String> units = new TreeMap<>();
+    /** Each unit's text as last preprocessed, for the objects a header change reached (see {@link #advance}). */
+    private final Map<String, Path> units = new TreeMap<>();
     /** Objects compiled since the last type-layout check: the others' layouts were checked with these bytes. */
     private final Set<String> uncheckedLayouts = new TreeSet<>();
+    /** SHA-256 of each object's bytes when its layouts were last checked (and passed, or were allowed). */
+    private final Map<String, String> checkedBytes = new TreeMap<>();
     /** Changed layouts --allow-layout-change let through at earlier steps: still in every later payload. */
     private final Set<org.livepatch.layout.LayoutChange> allowedLayouts = new java.util.LinkedHashSet<>();
     private boolean allPrivate;
@@ -110,8 +112,9 @@ public final class SeriesTree implements AutoCloseable {
      * payloads from this entry.
      *
      * <p>An object affected only through a header is compiled when its unit, preprocessed with
-     * its own flags, differs from before the patch ({@link PreprocessedUnits}); one whose source
-     * file the patch changes is compiled without asking.
+     * its own flags, differs from before the patch in a way that can reach its code
+     * ({@link PreprocessedUnits}, {@link UnitChange}; each object's verdict is in
+     * {@code logDir/units.log}); one whose source file the patch changes is compiled without asking.
      */
     public Step advance(SourcePatch patch, int jobs, Path logDir) throws BuildException, InterruptedException, CacheDamage {
         List<String> objects = affectedBy(patch);
@@ -130,34 +133,52 @@ public final class SeriesTree implements AutoCloseable {
                     }
                 }
             }
-            Path scratch = work.resolveSibling("preprocessed");
-            Map<String, String> before = new TreeMap<>();
+            // The units as last preprocessed are kept (work/../units): the text after one
+            // changeset is the text before the next.
+            Path store = work.resolveSibling("units");
             Map<String, String> unknown = new TreeMap<>(viaHeaders);
             unknown.keySet().removeAll(units.keySet());
-            before.putAll(PreprocessedUnits.digests(work, unknown, base.makeEnvironment(), jobs, scratch));
-            viaHeaders.keySet().forEach(o -> {
-                if (units.containsKey(o)) {
-                    before.put(o, units.get(o));
-                }
-            });
+            units.putAll(PreprocessedUnits.texts(work, unknown, base.makeEnvironment(), jobs, store));
 
             PatchedBuild.applyPatch(patch, work, logDir.resolve("apply-patch.log"));
 
-            Map<String, String> after = PreprocessedUnits.digests(work, viaHeaders, base.makeEnvironment(), jobs, scratch);
+            Path fresh = work.resolveSibling("units-after");
+            FileTrees.delete(fresh);
+            Map<String, Path> after = PreprocessedUnits.texts(work, viaHeaders, base.makeEnvironment(), jobs, fresh);
+            Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(units, after, viaHeaders, jobs);
             Set<String> build = new TreeSet<>();
+            List<String> why = new ArrayList<>();
             for (String o : objects) {
                 if (derived.containsKey(o)) {
                     continue;
                 }
-                String b = before.get(o);
-                if (b == null || !b.equals(after.get(o))) {
+                UnitChange.Verdict v = verdicts.get(o);
+                if (v == null) {
                     build.add(o);
+                    why.add(o + ": compiled: " + (viaHeaders.containsKey(o) ? "no preprocessed text to compare" : "its source changed"));
+                } else {
+                    if (v.compile()) {
+                        build.add(o);
+                    }
+                    why.add(o + ": " + (v.compile() ? "compiled: " : "not compiled: ") + v.why());
                 }
             }
-            units.putAll(after);
-            for (String o : build) {
-                if (!after.containsKey(o)) {
-                    units.remove(o); // compiled without a digest: the next change asks again
+            Files.write(logDir.resolve("units.log"), why);
+            for (String o : viaHeaders.keySet()) {
+                Path kept = store.resolve(o + ".i");
+                if (after.containsKey(o)) {
+                    Files.createDirectories(kept.getParent());
+                    Files.move(after.get(o), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    units.put(o, kept);
+                } else {
+                    Files.deleteIfExists(kept); // compiled without a text: the next change asks again
+                    units.remove(o);
+                }
+            }
+            FileTrees.delete(fresh);
+            for (String o : objects) {
+                if (!viaHeaders.containsKey(o) && units.remove(o) != null) {
+                    Files.deleteIfExists(store.resolve(o + ".i")); // its source changed: that text is stale
                 }
             }
             boolean grew = true;
@@ -261,11 +282,25 @@ public final class SeriesTree implements AutoCloseable {
             clock.finish(r.changed().size() + r.added().size(), String.join(" ", r.changedPaths()));
             // Only what was compiled since the last check: an object's layouts are a function of
             // its bytes' sources, and the others were checked (and passed) at an earlier step.
-            List<ObjectPair> fresh = r.changed().stream().filter(p -> uncheckedLayouts.contains(p.path())).toList();
+            // And of those, only the ones whose bytes differ from when they were last checked: a
+            // recompile that produced the same object (an enumerator added to a header the unit
+            // uses, say) has the same layouts.
+            Map<String, String> digests = new TreeMap<>();
+            List<ObjectPair> fresh = new ArrayList<>();
+            for (ObjectPair p : r.changed()) {
+                if (uncheckedLayouts.contains(p.path())) {
+                    String d = ReferenceEntry.sha256(p.patched());
+                    digests.put(p.path(), d);
+                    if (!d.equals(checkedBytes.get(p.path()))) {
+                        fresh.add(p);
+                    }
+                }
+            }
             PatchedBuildResult toCheck = new PatchedBuildResult(fresh, r.added(), r.rebuilt(), r.derived(), r.referenceXenSyms(),
                     r.xenSyms(), r.times());
             LayoutCheck.Report layout = LayoutCheck.run(step, ref.tree(), work, toCheck, clock);
             uncheckedLayouts.clear();
+            checkedBytes.putAll(digests);
             allowedLayouts.addAll(layout.allowed());
             return new PatchedBuildResult(r.changed(), r.added(), r.rebuilt(), r.derived(), r.referenceXenSyms(),
                     r.xenSyms(), clock.times(), new LayoutCheck.Report(List.copyOf(allowedLayouts), layout.objectsChecked()));
@@ -284,9 +319,16 @@ public final class SeriesTree implements AutoCloseable {
         return files.stream().filter(f -> !Files.exists(work.resolve(f))).findFirst();
     }
 
-    /** Removes the tree (kept with --debug, made private first so no file of it is the cache's). */
+    /**
+     * Removes the tree and the kept preprocessed units (both kept with --debug, the tree made
+     * private first so no file of it is the cache's).
+     */
     @Override
     public void close() throws IOException {
+        if (!base.request().debug()) {
+            FileTrees.delete(work.resolveSibling("units"));
+            FileTrees.delete(work.resolveSibling("units-after"));
+        }
         if (!Files.exists(work)) {
             return;
         }

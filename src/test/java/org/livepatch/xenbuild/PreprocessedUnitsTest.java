@@ -1,7 +1,6 @@
 package org.livepatch.xenbuild;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -36,21 +35,22 @@ class PreprocessedUnitsTest {
     }
 
     @Test
-    void anUnusedDefineOrShiftedLinesLeaveTheDigestAndAUsedChangeDoesNot(@TempDir Path tmp) throws Exception {
+    void anUnusedDefineOrShiftedLinesLeaveTheTextAndAUsedChangeDoesNot(@TempDir Path tmp) throws Exception {
         Path xen = Files.createDirectories(tmp.resolve("xen"));
         Files.writeString(xen.resolve("a.h"), "#define USED 1\nstatic inline int f(void) { return USED; }\n");
         Files.writeString(xen.resolve("u.c"), "#include \"a.h\"\nint g(void) { return f(); }\n");
         Map<String, String> cmd = Map.of("u.o", "gcc -MMD -MP -MF ./.u.o.d -O2 -c u.c -o u.o");
         Map<String, String> env = Map.of("PATH", System.getenv("PATH"));
-        String before = PreprocessedUnits.digests(tmp, cmd, env, 1, tmp.resolve("scratch")).get("u.o");
+        Map<String, Path> before = PreprocessedUnits.texts(tmp, cmd, env, 1, tmp.resolve("before"));
 
         Files.writeString(xen.resolve("a.h"), "/* a comment */\n#define NEW_UNUSED 2\n#define USED 1\nstatic inline int f(void) { return USED; }\n");
-        assertEquals(before, PreprocessedUnits.digests(tmp, cmd, env, 1, tmp.resolve("scratch")).get("u.o"));
+        Map<String, Path> same = PreprocessedUnits.texts(tmp, cmd, env, 1, tmp.resolve("same"));
+        assertEquals(new UnitChange.Verdict(false, "the same text"), PreprocessedUnits.compare(before, same, cmd, 1).get("u.o"));
 
         Files.writeString(xen.resolve("a.h"), "#define USED 2\nstatic inline int f(void) { return USED; }\n");
-        String after = PreprocessedUnits.digests(tmp, cmd, env, 1, tmp.resolve("scratch")).get("u.o");
-        assertTrue(after != null && before != null);
-        assertNotEquals(before, after);
+        Map<String, Path> after = PreprocessedUnits.texts(tmp, cmd, env, 1, tmp.resolve("after"));
+        UnitChange.Verdict v = PreprocessedUnits.compare(before, after, cmd, 1).get("u.o");
+        assertEquals(new UnitChange.Verdict(true, "it uses f, whose declaration changed"), v);
         assertTrue(!Files.exists(xen.resolve(".u.o.d")) && !Files.exists(xen.resolve("u.o")), "nothing written into the tree");
     }
 }
