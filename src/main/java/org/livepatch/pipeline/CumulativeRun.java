@@ -376,7 +376,9 @@ public final class CumulativeRun {
                                 + overlap(c.patch(), excludedPatches));
             }
             own = done.affected().isEmpty() ? (xenFiles.isEmpty() ? "nothing in xen/" : "nothing this build compiles")
-                    : done.compiled().size() + " of " + done.affected().size() + " affected object(s) compiled";
+                    : done.compiled().size() + " of " + done.affected().size() + " affected object(s) compiled"
+                            + (done.disproved().isEmpty() ? "" : " (GCC disproved the unit shortcut for "
+                                    + String.join(", ", done.disproved()) + ": compiled after all)");
             if (tree.compiled().isEmpty()) {
                 return new Row(name, patch, Status.NO_CHANGE, exitCodes.of(new PipelineException(PipelineException.Reason.NO_FUNCTIONAL_CHANGE, "")),
                         List.of(), List.of(), own, since(t0), null, "nothing of this build differs from the base yet", null);

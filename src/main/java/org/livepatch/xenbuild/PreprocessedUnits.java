@@ -128,6 +128,63 @@ final class PreprocessedUnits {
         return out;
     }
 
+    /**
+     * For each of {@code objects}: whether its unit's two texts compile to the same object
+     * (debug sections stripped), compiled with its own flags from the texts themselves; empty
+     * when they do, else what differs. This is the shortcut's proof by GCC
+     * ({@code LPB_UNIT_SHORTCUT=prove}).
+     */
+    static Map<String, Optional<String>> prove(Path tree, List<String> objects, Map<String, Path> before, Map<String, Path> after,
+            Map<String, String> commands, Map<String, String> env, int jobs, Path scratch) throws IOException, InterruptedException {
+        Files.createDirectories(scratch);
+        Path xen = tree.resolve("xen");
+        List<Optional<String>> results = inParallel(jobs, objects, object -> {
+            Path dir = Files.createTempDirectory(scratch, "prove");
+            try {
+                byte[][] built = new byte[2][];
+                for (int side = 0; side < 2; side++) {
+                    // Run where the build runs (the assembler includes files by relative path);
+                    // the text comes on standard input so that both sides have the same file name.
+                    Path out = dir.resolve("side" + side + ".o").toAbsolutePath();
+                    Optional<String> cmd = compileTextCommand(commands.get(object), out);
+                    if (cmd.isEmpty()) {
+                        return Optional.of("its compile command cannot take preprocessed text");
+                    }
+                    Path in = (side == 0 ? before : after).get(object).toAbsolutePath();
+                    int rc = new ExternalCommand(List.of("/bin/sh", "-c", cmd.get() + " < '" + in + "' && objcopy --strip-debug '" + out + "'"),
+                            xen, env).run(dir.resolve("side" + side + ".log"));
+                    if (rc != 0) {
+                        return Optional.of("compiling its " + (side == 0 ? "earlier" : "new") + " text failed (exit " + rc + ")");
+                    }
+                    built[side] = Files.readAllBytes(out);
+                }
+                return java.util.Arrays.equals(built[0], built[1]) ? Optional.<String>empty()
+                        : Optional.of("GCC's objects differ");
+            } finally {
+                org.livepatch.io.FileTrees.delete(dir);
+            }
+        });
+        Map<String, Optional<String>> out = new TreeMap<>();
+        for (int i = 0; i < objects.size(); i++) {
+            out.put(objects.get(i), results.get(i));
+        }
+        return out;
+    }
+
+    /**
+     * The recorded compile reading preprocessed text from standard input ({@code -x cpp-output
+     * -}) and writing {@code out}; without {@code -Werror} and warnings, as GCC warns about
+     * expanded macros it stays quiet about in the source. Empty when there is none.
+     */
+    static Optional<String> compileTextCommand(String shellCommand, Path out) {
+        return command(shellCommand, out).map(pre -> {
+            String c = pre.replace(" -E -P ", " -c ");
+            int src = c.indexOf(" -c ") + 4;
+            int end = c.indexOf(' ', src);
+            return c.substring(0, src) + "-x cpp-output -" + c.substring(end).replace(" -Werror", "") + " -w";
+        });
+    }
+
     private interface Job<T> {
         T run(String object) throws IOException, InterruptedException;
     }

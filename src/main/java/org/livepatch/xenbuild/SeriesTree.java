@@ -95,14 +95,26 @@ public final class SeriesTree implements AutoCloseable {
      * What one changeset did to the tree.
      *
      * @param affected the objects made from the files it touches (as the tree's dependencies stood)
-     * @param compiled those compiled again: the others preprocess to the same text as before
+     * @param compiled those compiled again: the others preprocess to the same text as before, or
+     *     to one that differs only in declarations they do not use ({@link UnitChange})
+     * @param disproved with {@code LPB_UNIT_SHORTCUT=prove}: objects the shortcut would have left
+     *     alone but whose code GCC changed (compiled all the same); empty when it was right
      */
-    public record Step(List<String> affected, List<String> compiled) {
+    public record Step(List<String> affected, List<String> compiled, List<String> disproved) {
         public Step {
             affected = List.copyOf(affected);
             compiled = List.copyOf(compiled);
+            disproved = List.copyOf(disproved);
         }
     }
+
+    /**
+     * {@code LPB_UNIT_SHORTCUT}: {@code on} (the default) leaves a unit uncompiled when its text
+     * changed only in declarations it does not use; {@code off} compiles every unit whose text
+     * changed; {@code prove} compiles both texts of every unit it would leave alone and compiles
+     * the unit after all where GCC's objects differ (each verdict in {@code logs/units.log}).
+     */
+    public static final String SHORTCUT_ENV = "LPB_UNIT_SHORTCUT";
 
     /**
      * Applies {@code patch} to the tree as it stands (zero fuzz, forward only) and compiles what
@@ -146,6 +158,29 @@ public final class SeriesTree implements AutoCloseable {
             FileTrees.delete(fresh);
             Map<String, Path> after = PreprocessedUnits.texts(work, viaHeaders, base.makeEnvironment(), jobs, fresh);
             Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(units, after, viaHeaders, jobs);
+            String shortcut = base.request().environment().getOrDefault(SHORTCUT_ENV, "on");
+            List<String> disproved = new ArrayList<>();
+            if (!shortcut.equals("on")) {
+                List<String> skipped = verdicts.entrySet().stream()
+                        .filter(e -> !e.getValue().compile() && !e.getValue().why().startsWith("the same text"))
+                        .map(Map.Entry::getKey).toList();
+                Map<String, Optional<String>> proofs = shortcut.equals("prove")
+                        ? PreprocessedUnits.prove(work, skipped, units, after, viaHeaders, base.makeEnvironment(), jobs,
+                                work.resolveSibling("units-proof"))
+                        : Map.of();
+                for (String o : skipped) {
+                    Optional<String> proof = proofs.getOrDefault(o, Optional.of("LPB_UNIT_SHORTCUT=" + shortcut));
+                    String said = verdicts.get(o).why();
+                    if (proof.isEmpty()) {
+                        verdicts.put(o, new UnitChange.Verdict(false, said + " (proven: GCC's objects are identical)"));
+                    } else {
+                        if (shortcut.equals("prove")) {
+                            disproved.add(o);
+                        }
+                        verdicts.put(o, UnitChange.Verdict.compile("not taking the shortcut (" + said + "): " + proof.get()));
+                    }
+                }
+            }
             Set<String> build = new TreeSet<>();
             List<String> why = new ArrayList<>();
             for (String o : objects) {
@@ -192,7 +227,7 @@ public final class SeriesTree implements AutoCloseable {
             }
             List<String> toBuild = List.copyOf(build);
             compile(toBuild, jobs, logDir.resolve("patched-build.log"));
-            return new Step(objects, toBuild);
+            return new Step(objects, toBuild, disproved);
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, work, e.getMessage(), e);
         }
@@ -326,6 +361,7 @@ public final class SeriesTree implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (!base.request().debug()) {
+            FileTrees.delete(work.resolveSibling("units-proof"));
             FileTrees.delete(work.resolveSibling("units"));
             FileTrees.delete(work.resolveSibling("units-after"));
         }
