@@ -50,15 +50,7 @@ class XenCumulativeSeriesTest {
     }
 
     private static BuildRequest template(Path tmp, String out) throws Exception {
-        Path xenSyms = XenTree.xenSyms();
-        return BuildRequest.builder()
-                .srcDir(XenTree.source())
-                .config(XenTree.root().resolve("xen/.config"))
-                .outputDir(tmp.resolve(out))
-                .jobs(2)
-                .depends(LinkFixture.readelfBuildId(xenSyms))
-                .xenSyms(xenSyms)
-                .build();
+        return XenTree.template(tmp.resolve(out)).build();
     }
 
     private static Set<String> expectedAlone(XenRealFixesTest.Expectations exp, String... fixes) {

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.xenbuild.BuildRequest;
-import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.Tools;
 import org.livepatch.testsupport.XenFixes;
 import org.livepatch.testsupport.XenTree;
@@ -148,20 +147,12 @@ class XenRealFixesTest {
             }
         }
 
-        Path xenSyms = XenTree.xenSyms();
-        BuildRequest template = BuildRequest.builder()
-                .srcDir(XenTree.source())
-                .config(XenTree.root().resolve("xen/.config"))
-                .outputDir(tmp.resolve("out"))
-                .jobs(2)
-                .depends(LinkFixture.readelfBuildId(xenSyms))
-                .xenSyms(xenSyms)
-                .build();
+        BuildRequest template = XenTree.template(tmp.resolve("out")).build();
         long t0 = System.nanoTime();
         BatchRun.Result r = BatchRun.run(template, alone, new PrintWriter(System.err, true), ExitMapper.batch());
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        var hypervisor = LoadCheck.readHypervisor(xenSyms);
+        var hypervisor = LoadCheck.readHypervisor(XenTree.xenSyms());
         StringBuilder table = new StringBuilder(String.format("%n%-5s  %-9s  %4s  %s%n", "fix", "outcome", "exit", "functions / reason"));
         List<String> pendingReport = new ArrayList<>();
         for (BatchRun.Entry e : r.entries()) {

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.livepatch.cli.ExitMapper;
-import org.livepatch.testsupport.LinkFixture;
 import org.livepatch.testsupport.XenFixes;
 import org.livepatch.testsupport.XenTree;
 import org.livepatch.xenbuild.BuildRequest;
@@ -38,16 +37,7 @@ class XenUnitShortcutTest {
         List<Path> series = BatchRun.patches(list);
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put(SeriesTree.SHORTCUT_ENV, "prove");
-        Path xenSyms = XenTree.xenSyms();
-        BuildRequest template = BuildRequest.builder()
-                .srcDir(XenTree.source())
-                .config(XenTree.root().resolve("xen/.config"))
-                .outputDir(tmp.resolve("out"))
-                .jobs(2)
-                .depends(LinkFixture.readelfBuildId(xenSyms))
-                .xenSyms(xenSyms)
-                .environment(env)
-                .build();
+        BuildRequest template = XenTree.template(tmp.resolve("out")).environment(env).build();
         CumulativeRun.Result r = CumulativeRun.run(template, series, CumulativeRun.exclusions(series, List.of(), null),
                 new PrintWriter(System.err, true), ExitMapper.batch());
         assertTrue(r.ok(), r.rows().toString());

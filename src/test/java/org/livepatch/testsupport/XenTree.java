@@ -114,13 +114,17 @@ public final class XenTree {
      * .config, its xen-syms and (from readelf) its build-id, all CPUs.
      */
     public static org.livepatch.xenbuild.BuildRequest.Builder request(Path patch, Path out) throws Exception {
+        return template(out).patch(patch).jobs(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The same without a patch, on two CPUs: the template of a batch or a series. */
+    public static org.livepatch.xenbuild.BuildRequest.Builder template(Path out) throws Exception {
         Path xenSyms = xenSyms();
         return org.livepatch.xenbuild.BuildRequest.builder()
                 .srcDir(source())
-                .patch(patch)
                 .config(root().resolve("xen/.config"))
                 .outputDir(out)
-                .jobs(Runtime.getRuntime().availableProcessors())
+                .jobs(2)
                 .depends(LinkFixture.readelfBuildId(xenSyms))
                 .xenSyms(xenSyms);
     }
