@@ -15,7 +15,8 @@ import java.util.List;
 final class CTokens {
     enum Kind { IDENT, NUMBER, STRING, CHAR, PUNCT, DIRECTIVE }
 
-    record Token(Kind kind, String text) {
+    /** One token; {@code end} is the offset just past it in the text it was read from. */
+    record Token(Kind kind, String text, int end) {
         boolean is(String s) {
             return kind != Kind.STRING && kind != Kind.CHAR && kind != Kind.DIRECTIVE && text.equals(s);
         }
@@ -47,8 +48,70 @@ final class CTokens {
 
     static List<Token> of(String s) throws Unreadable {
         List<Token> out = new ArrayList<>(s.length() / 5);
-        int n = s.length();
-        int i = 0;
+        scan(s, 0, s.length(), out);
+        return out;
+    }
+
+    /**
+     * The tokens of {@code b}, given {@code a} and its tokens: the lines {@code b} shares with
+     * {@code a} at its start and at its end are not read again, their tokens are {@code a}'s.
+     * Why: the two texts of a unit before and after a header change are the same but for a few
+     * lines, and reading a megabyte of text costs more than all the rest of the comparison.
+     * A shared part starts and ends at a line start, where the reader is in the same state in
+     * both texts; where a directive continues over a line end there, nothing is shared.
+     */
+    static List<Token> sharing(String a, List<Token> aTokens, String b) throws Unreadable {
+        if (a.contains("/*") || b.contains("/*")) {
+            return of(b); // a comment could span a shared line start (gcc -E leaves none, but -C would)
+        }
+        int n = Math.min(a.length(), b.length());
+        int d = java.util.Arrays.mismatch(a.toCharArray(), b.toCharArray());
+        if (d < 0) {
+            return aTokens;
+        }
+        d = Math.min(d, n);
+        int cut = a.lastIndexOf('\n', d - 1) + 1; // a line start, before the first difference
+        int k = 0; // aTokens[0, k) end at or before cut
+        while (k < aTokens.size() && aTokens.get(k).end() <= cut) {
+            k++;
+        }
+        if (cut >= 2 && a.charAt(cut - 2) == '\\') {
+            return of(b);
+        }
+        // The common end, not reaching into the common start.
+        int suffix = 0;
+        while (suffix < n - cut && a.charAt(a.length() - 1 - suffix) == b.charAt(b.length() - 1 - suffix)) {
+            suffix++;
+        }
+        int sa = a.length() - suffix;
+        int nl = a.indexOf('\n', sa);
+        List<Token> out = new ArrayList<>(aTokens.size() + 16);
+        out.addAll(aTokens.subList(0, k));
+        if (nl < 0 || nl + 1 >= a.length()) {
+            scan(b, cut, b.length(), out);
+            return out;
+        }
+        int saLine = nl + 1;
+        int sbLine = b.length() - (a.length() - saLine);
+        int m = k; // first token of a at or after saLine
+        while (m < aTokens.size() && aTokens.get(m).end() <= saLine) {
+            m++;
+        }
+        // A directive continued over the shared line start (in either text) would straddle it.
+        boolean clean = sbLine >= cut && (sbLine < 2 || b.charAt(sbLine - 2) != '\\') && (saLine < 2 || a.charAt(saLine - 2) != '\\');
+        if (!clean) {
+            scan(b, cut, b.length(), out);
+            return out;
+        }
+        scan(b, cut, sbLine, out);
+        out.addAll(aTokens.subList(m, aTokens.size()));
+        return out;
+    }
+
+    /** Reads {@code s[from, to)}, which starts at a line start, into {@code out}. */
+    private static void scan(String s, int from, int to, List<Token> out) throws Unreadable {
+        int n = to;
+        int i = from;
         boolean lineStart = true;
         while (i < n) {
             char c = s.charAt(i);
@@ -79,7 +142,7 @@ final class CTokens {
                 while (e < n && s.charAt(e) != '\n') {
                     e = s.charAt(e) == '\\' && e + 1 < n && s.charAt(e + 1) == '\n' ? e + 2 : e + 1;
                 }
-                out.add(new Token(Kind.DIRECTIVE, s.substring(i, e).strip().replaceAll("\\s+", " ")));
+                out.add(new Token(Kind.DIRECTIVE, s.substring(i, e).strip().replaceAll("\\s+", " "), e));
                 i = e;
                 continue;
             }
@@ -93,11 +156,11 @@ final class CTokens {
                 if (e < n && (s.charAt(e) == '"' || s.charAt(e) == '\'')
                         && (word.equals("L") || word.equals("u") || word.equals("U") || word.equals("u8"))) {
                     int end = literalEnd(s, e);
-                    out.add(new Token(s.charAt(e) == '"' ? Kind.STRING : Kind.CHAR, s.substring(i, end)));
+                    out.add(new Token(s.charAt(e) == '"' ? Kind.STRING : Kind.CHAR, s.substring(i, end), end));
                     i = end;
                     continue;
                 }
-                out.add(new Token(Kind.IDENT, word));
+                out.add(new Token(Kind.IDENT, word, e));
                 i = e;
                 continue;
             }
@@ -113,13 +176,13 @@ final class CTokens {
                         break;
                     }
                 }
-                out.add(new Token(Kind.NUMBER, s.substring(i, e)));
+                out.add(new Token(Kind.NUMBER, s.substring(i, e), e));
                 i = e;
                 continue;
             }
             if (c == '"' || c == '\'') {
                 int end = literalEnd(s, i);
-                out.add(new Token(c == '"' ? Kind.STRING : Kind.CHAR, s.substring(i, end)));
+                out.add(new Token(c == '"' ? Kind.STRING : Kind.CHAR, s.substring(i, end), end));
                 i = end;
                 continue;
             }
@@ -139,10 +202,9 @@ final class CTokens {
                 }
                 p = SINGLES[single];
             }
-            out.add(new Token(Kind.PUNCT, p));
+            out.add(new Token(Kind.PUNCT, p, i + p.length()));
             i += p.length();
         }
-        return out;
     }
 
     private static int literalEnd(String s, int quote) throws Unreadable {

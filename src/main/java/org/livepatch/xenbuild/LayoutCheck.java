@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -72,6 +73,21 @@ public final class LayoutCheck {
      */
     public static Report run(CheckedRequest req, Path originalTree, Path patchedTree, PatchedBuildResult result,
             StageClock clock) throws BuildException, InterruptedException {
+        return run(req, originalTree, patchedTree, result, clock, new Originals());
+    }
+
+    /**
+     * The original side's type layouts by object and compile command: the reference does not
+     * change during a series, so each object's original unit is compiled with -g once per
+     * series, not once per changeset that changes the object again.
+     */
+    public static final class Originals {
+        private final Map<String, TypeLayouts> layouts = new java.util.concurrent.ConcurrentHashMap<>();
+    }
+
+    /** As {@link #run(CheckedRequest, Path, Path, PatchedBuildResult, StageClock)}, reusing {@code originals}. */
+    public static Report run(CheckedRequest req, Path originalTree, Path patchedTree, PatchedBuildResult result,
+            StageClock clock, Originals originals) throws BuildException, InterruptedException {
         // A derived object (foo.init.o) is made from foo.o: its types are those of foo.o's unit.
         Set<String> objects = new LinkedHashSet<>();
         for (ObjectPair p : result.changed()) {
@@ -85,7 +101,8 @@ public final class LayoutCheck {
             FileTrees.delete(dir);
             Files.createDirectories(dir);
             Files.createDirectories(log.getParent());
-            checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log);
+            checked = compareAll(req, List.copyOf(objects), originalTree.resolve("xen"), patchedTree.resolve("xen"), dir, log,
+                    originals);
             // The debug objects are for this check only (kept with --debug, and after a failed
             // compile, whose log the message names).
             if (!req.request().debug()) {
@@ -132,7 +149,11 @@ public final class LayoutCheck {
     private record Checked(List<LayoutChange> changes, int count) {}
 
     /** Outcome of one object: its changes, or a failure to report. */
-    private record Outcome(List<LayoutChange> changes, BuildException failure) {}
+    private record Outcome(List<LayoutChange> changes, BuildException failure, String how) {
+        Outcome(List<LayoutChange> changes, BuildException failure) {
+            this(changes, failure, "");
+        }
+    }
 
     /**
      * Compares the objects in parallel, taking the results in the objects' order. The first object
@@ -142,7 +163,7 @@ public final class LayoutCheck {
      * on the order, never on timing, so the message is the same on every run.
      */
     private static Checked compareAll(CheckedRequest req, List<String> objects, Path origXen, Path patchedXen,
-            Path dir, Path log) throws IOException, InterruptedException, BuildException {
+            Path dir, Path log, Originals originals) throws IOException, InterruptedException, BuildException {
         if (objects.isEmpty()) {
             return new Checked(List.of(), 0);
         }
@@ -155,9 +176,10 @@ public final class LayoutCheck {
         try {
             List<Future<Outcome>> futures = new ArrayList<>();
             for (String o : objects) {
-                futures.add(pool.submit(() -> one(req, o, origXen, patchedXen, dir)));
+                futures.add(pool.submit(() -> one(req, o, origXen, patchedXen, dir, originals)));
             }
             List<String> failures = new ArrayList<>();
+            List<String> hows = new ArrayList<>();
             BuildException first = null;
             int count = 0;
             for (int i = 0; i < objects.size() && first == null; i++) {
@@ -176,6 +198,9 @@ public final class LayoutCheck {
                     continue;
                 }
                 count++;
+                if (!out.how().isEmpty()) {
+                    hows.add(out.how());
+                }
                 for (LayoutChange c : out.changes()) {
                     // The same change seen from several objects (a header type): one line, all users.
                     String key = c.type() + "\n" + c.differences();
@@ -185,7 +210,8 @@ public final class LayoutCheck {
                     break;
                 }
             }
-            Files.write(log, (String.join("\n", failures) + (failures.isEmpty() ? "" : "\n")
+            Files.write(log, (String.join("\n", hows) + (hows.isEmpty() ? "" : "\n")
+                    + String.join("\n", failures) + (failures.isEmpty() ? "" : "\n")
                     + merged.values().stream().map(LayoutChange::toString).reduce("", (a, b) -> a + b + "\n"))
                     .getBytes(StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
@@ -204,8 +230,11 @@ public final class LayoutCheck {
         }
     }
 
-    /** Compiles both units of one object with -g and compares their types. */
-    private static Outcome one(CheckedRequest req, String object, Path origXen, Path patchedXen, Path dir)
+    /**
+     * Compiles both units of one object with -g (at the same time: a changeset often changes one
+     * object, and the two compiles are the whole wait) and compares their types.
+     */
+    private static Outcome one(CheckedRequest req, String object, Path origXen, Path patchedXen, Path dir, Originals originals)
             throws IOException, InterruptedException {
         Path origOut = dir.resolve("original").resolve(object);
         Path patchedOut = dir.resolve("patched").resolve(object);
@@ -228,26 +257,99 @@ public final class LayoutCheck {
             return failed(object, "cannot derive a debug compile: " + (o.whyNot() != null ? o.whyNot() : p.whyNot()), null);
         }
         Path logFile = dir.resolve("logs").resolve(object + ".log");
+        Path origLog = dir.resolve("logs").resolve(object + ".original.log");
         Files.createDirectories(logFile.getParent());
-        for (var side : List.of(Map.entry(origXen, o.compile().get()), Map.entry(patchedXen, p.compile().get()))) {
-            int rc = new ExternalCommand(side.getValue().argv(), side.getKey(), req.makeEnvironment()).run(logFile);
-            if (rc != 0) {
-                String why = ExternalCommand.firstError(logFile);
-                return new Outcome(List.of(), new BuildException(BuildException.Reason.PATCHED_BUILD_FAILED, logFile,
-                        "compiling " + object + " with -g to compare type layouts failed (exit " + rc + ")" + (why.isEmpty() ? "" : ": " + why)));
+        // First the cheap way: the two preprocessed texts may prove the types alike (LayoutTextProof).
+        String mode = req.request().environment().getOrDefault(SeriesTree.SHORTCUT_ENV, "on");
+        String textual = mode.equals("off") ? "LPB_UNIT_SHORTCUT=off" : textProof(req, object, origCmd, patchedCmd, origXen, patchedXen, dir);
+        if (textual.isEmpty() && mode.equals("on")) {
+            return new Outcome(List.of(), null, object + ": types proven alike from the preprocessed texts (no -g compile)");
+        }
+        String key = origXen + "\n" + object + "\n" + String.join(" ", o.compile().get().argv());
+        TypeLayouts known = originals.layouts.get(key);
+        java.util.concurrent.FutureTask<Integer> origCompile = new java.util.concurrent.FutureTask<>(
+                () -> known != null ? 0 : new ExternalCommand(o.compile().get().argv(), origXen, req.makeEnvironment()).run(origLog));
+        Thread origThread = new Thread(origCompile, "livepatch-build: layout check (original)");
+        origThread.setDaemon(true);
+        origThread.start();
+        int rcPatched;
+        int rcOrig;
+        try {
+            rcPatched = new ExternalCommand(p.compile().get().argv(), patchedXen, req.makeEnvironment()).run(logFile);
+            rcOrig = origCompile.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof InterruptedException ie) {
+                throw ie;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            origThread.interrupt(); // a no-op when it is done; kills the compiler when we were interrupted
+            origThread.join();
+        }
+        for (var side : List.of(Map.entry(rcOrig, origLog), Map.entry(rcPatched, logFile))) {
+            if (side.getKey() != 0) {
+                String why = ExternalCommand.firstError(side.getValue());
+                return new Outcome(List.of(), new BuildException(BuildException.Reason.PATCHED_BUILD_FAILED, side.getValue(),
+                        "compiling " + object + " with -g to compare type layouts failed (exit " + side.getKey() + ")"
+                                + (why.isEmpty() ? "" : ": " + why)));
             }
         }
         try {
-            var beforeUnits = DwarfReader.read(ElfReader.read(origOut));
+            TypeLayouts before = known;
+            if (before == null) {
+                var beforeUnits = DwarfReader.read(ElfReader.read(origOut));
+                if (beforeUnits.isEmpty()) {
+                    return failed(object, "the -g compile has no debug information", null);
+                }
+                before = TypeLayouts.of(beforeUnits);
+                originals.layouts.put(key, before);
+            }
             var afterUnits = DwarfReader.read(ElfReader.read(patchedOut));
-            if (beforeUnits.isEmpty() || afterUnits.isEmpty()) {
+            if (afterUnits.isEmpty()) {
                 // -g was on the command line: no .debug_info means a flag of the build turned it off.
                 return failed(object, "the -g compile has no debug information", null);
             }
-            return new Outcome(LayoutDiff.compare(object, TypeLayouts.of(beforeUnits), TypeLayouts.of(afterUnits)), null);
+            List<LayoutChange> changes = LayoutDiff.compare(object, before, TypeLayouts.of(afterUnits));
+            String how = object + ": compiled with -g" + (textual.isEmpty()
+                    ? (changes.isEmpty() ? "; the text proof agrees (types alike)" : "; DISPROVED: the text proof said the types were alike")
+                    : " (" + textual + ")");
+            return new Outcome(changes, null, how);
         } catch (DwarfException | org.livepatch.elf.ElfFormatException e) {
             return failed(object, "cannot read its debug information: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Empty when the object's original and patched units, preprocessed with their (equal)
+     * recorded commands, prove every type alike ({@link LayoutTextProof}); else why not.
+     */
+    private static String textProof(CheckedRequest req, String object, String origCmd, String patchedCmd, Path origXen,
+            Path patchedXen, Path dir) throws IOException, InterruptedException {
+        if (!origCmd.equals(patchedCmd)) {
+            return "the compile command changed";
+        }
+        String[] texts = new String[2];
+        for (int side = 0; side < 2; side++) {
+            Path out = dir.resolve("text").resolve(side == 0 ? "original" : "patched").resolve(object + ".i").toAbsolutePath();
+            Files.createDirectories(out.getParent());
+            Optional<String> cmd = PreprocessedUnits.command(origCmd, out);
+            if (cmd.isEmpty()) {
+                return "no preprocessing command";
+            }
+            Path log = dir.resolve("logs").resolve(object + ".text.log");
+            int rc = new ExternalCommand(List.of("/bin/sh", "-c", cmd.get()), side == 0 ? origXen : patchedXen, req.makeEnvironment()).run(log);
+            if (rc != 0) {
+                return "preprocessing failed (exit " + rc + ")";
+            }
+            texts[side] = Files.readString(out, StandardCharsets.ISO_8859_1);
+            if (!req.request().debug()) {
+                Files.delete(out);
+            }
+        }
+        return LayoutTextProof.whyNot(texts[0], texts[1]).orElse("");
     }
 
     /**

@@ -220,7 +220,11 @@ public final class PatchedBuild {
      * bits unless git's header gives new ones.
      */
     static void applyPatch(SourcePatch patch, Path work, Path log) throws IOException, BuildException {
-        PatchApplier.Outcome outcome = patch.applyTo(work);
+        writePatch(patch, patch.applyTo(work), work, log);
+    }
+
+    /** Writes what {@link SourcePatch#applyTo} computed for {@code work}, logging the applier's lines to {@code log}. */
+    static void writePatch(SourcePatch patch, PatchApplier.Outcome outcome, Path work, Path log) throws IOException, BuildException {
         Files.createDirectories(log.getParent());
         Files.write(log, outcome.log(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         patch.write(outcome, work);

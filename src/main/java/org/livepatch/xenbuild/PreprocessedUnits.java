@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,6 +40,9 @@ final class PreprocessedUnits {
     /** The compile part of a replayed command: up to the first {@code &&} (the objcopy fix-up follows). */
     private static final Pattern DEPFLAGS = Pattern.compile(" -MMD -MP -MF \\S+");
     private static final Pattern OUTPUT = Pattern.compile(" -o \\S+( -MQ \\S+)?$");
+
+    /** A line -dU adds: a macro expanded or tested, defined or not at that point. */
+    private static final Pattern MACRO_LINE = Pattern.compile("#(?:define|undef) ([A-Za-z_][A-Za-z0-9_]*)");
 
     private PreprocessedUnits() {}
 
@@ -72,6 +77,18 @@ final class PreprocessedUnits {
      */
     static Map<String, Path> texts(Path tree, Map<String, String> commands, Map<String, String> env, int jobs, Path into)
             throws IOException, InterruptedException {
+        return texts(tree, commands, env, jobs, into, null);
+    }
+
+    /**
+     * As {@link #texts(Path, Map, Map, int, Path)}, and when {@code macrosSeen} is given, each
+     * unit is preprocessed with {@code -dU} as well, which lists every macro the preprocessor
+     * expanded or tested ({@code #define NAME ...} or {@code #undef NAME} lines at the point of
+     * first use); those lines are taken out of the text, and their names go to
+     * {@code macrosSeen} by object (see {@link AddedMacros}).
+     */
+    static Map<String, Path> texts(Path tree, Map<String, String> commands, Map<String, String> env, int jobs, Path into,
+            Map<String, Set<String>> macrosSeen) throws IOException, InterruptedException {
         Map<String, Path> out = new TreeMap<>();
         if (commands.isEmpty()) {
             return out;
@@ -83,13 +100,29 @@ final class PreprocessedUnits {
             Path file = into.resolve(object + ".i").toAbsolutePath();
             Path log = into.resolve(object + ".log");
             Files.createDirectories(file.getParent());
-            Optional<String> cmd = command(commands.get(object), file);
+            Optional<String> cmd = command(commands.get(object), file).map(c -> macrosSeen == null ? c : c + " -dU");
             if (cmd.isEmpty()) {
                 return Optional.<Path>empty();
             }
             int rc = new ExternalCommand(List.of("/bin/sh", "-c", cmd.get()), xen, env).run(log);
             Files.deleteIfExists(log);
             if (rc == 0 && Files.isRegularFile(file)) {
+                if (macrosSeen != null) {
+                    Set<String> seen = new TreeSet<>();
+                    List<String> kept = new ArrayList<>();
+                    for (String line : Files.readAllLines(file, StandardCharsets.ISO_8859_1)) {
+                        Matcher m = MACRO_LINE.matcher(line);
+                        if (m.lookingAt()) {
+                            seen.add(m.group(1));
+                        } else {
+                            kept.add(line);
+                        }
+                    }
+                    Files.write(file, kept, StandardCharsets.ISO_8859_1);
+                    synchronized (macrosSeen) {
+                        macrosSeen.put(object, seen);
+                    }
+                }
                 return Optional.of(file);
             }
             Files.deleteIfExists(file);

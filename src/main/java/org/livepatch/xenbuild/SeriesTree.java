@@ -45,6 +45,8 @@ public final class SeriesTree implements AutoCloseable {
     private final Map<String, Path> units = new TreeMap<>();
     /** Objects compiled since the last type-layout check: the others' layouts were checked with these bytes. */
     private final Set<String> uncheckedLayouts = new TreeSet<>();
+    /** The reference's side of the type-layout check, kept for the whole series. */
+    private final LayoutCheck.Originals originalLayouts = new LayoutCheck.Originals();
     /** SHA-256 of each object's bytes when its layouts were last checked (and passed, or were allowed). */
     private final Map<String, String> checkedBytes = new TreeMap<>();
     /** Changed layouts --allow-layout-change let through at earlier steps: still in every later payload. */
@@ -145,21 +147,80 @@ public final class SeriesTree implements AutoCloseable {
                     }
                 }
             }
+            String shortcut = base.request().environment().getOrDefault(SHORTCUT_ENV, "on");
+            // The patch is applied in memory first: the headers it only adds #defines to let a
+            // unit reached through nothing else go without its "before" text (AddedMacros).
+            PatchApplier.Outcome outcome = patch.applyTo(work);
+            Map<String, Set<String>> addedBy = shortcut.equals("off") ? Map.of() : addedMacros(outcome);
             // The units as last preprocessed are kept (work/../units): the text after one
             // changeset is the text before the next.
             Path store = work.resolveSibling("units");
             Map<String, String> unknown = new TreeMap<>(viaHeaders);
             unknown.keySet().removeAll(units.keySet());
+            Map<String, Set<String>> macroOnly = new TreeMap<>();
+            for (String o : viaHeaders.keySet()) {
+                macrosOnlyReaching(o, patch, addedBy).ifPresent(names -> macroOnly.put(o, names));
+            }
+            if (shortcut.equals("on")) {
+                unknown.keySet().removeAll(macroOnly.keySet());
+            }
+            long t0 = System.nanoTime();
             units.putAll(PreprocessedUnits.texts(work, unknown, base.makeEnvironment(), jobs, store));
+            long t1 = System.nanoTime();
 
-            PatchedBuild.applyPatch(patch, work, logDir.resolve("apply-patch.log"));
+            PatchedBuild.writePatch(patch, outcome, work, logDir.resolve("apply-patch.log"));
 
             Path fresh = work.resolveSibling("units-after");
             FileTrees.delete(fresh);
-            Map<String, Path> after = PreprocessedUnits.texts(work, viaHeaders, base.makeEnvironment(), jobs, fresh);
-            Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(units, after, viaHeaders, jobs);
-            String shortcut = base.request().environment().getOrDefault(SHORTCUT_ENV, "on");
+            long t2 = System.nanoTime();
+            Map<String, String> plain = new TreeMap<>(viaHeaders);
+            plain.keySet().removeAll(macroOnly.keySet());
+            Map<String, String> withMacros = new TreeMap<>(viaHeaders);
+            withMacros.keySet().retainAll(macroOnly.keySet());
+            Map<String, Set<String>> seen = new TreeMap<>();
+            Map<String, Path> after = new TreeMap<>(PreprocessedUnits.texts(work, plain, base.makeEnvironment(), jobs, fresh));
+            after.putAll(PreprocessedUnits.texts(work, withMacros, base.makeEnvironment(), jobs, fresh, seen));
+            long t3 = System.nanoTime();
+            Map<String, Path> comparable = new TreeMap<>(after);
+            if (shortcut.equals("on")) {
+                comparable.keySet().removeAll(macroOnly.keySet());
+            }
+            Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(units, comparable, viaHeaders, jobs);
+            for (var e : macroOnly.entrySet()) {
+                String o = e.getKey();
+                if (!after.containsKey(o)) {
+                    continue; // no text: compiled
+                }
+                Set<String> used = new TreeSet<>(seen.getOrDefault(o, Set.of()));
+                used.retainAll(e.getValue());
+                UnitChange.Verdict textual = verdicts.get(o);
+                if (!used.isEmpty()) {
+                    verdicts.put(o, UnitChange.Verdict.compile("it expands or tests " + String.join(", ", used)
+                            + ", which the patch defines"));
+                } else if (textual == null) {
+                    verdicts.put(o, new UnitChange.Verdict(false, "the same text: it never expands or tests the macros the patch adds ("
+                            + String.join(", ", e.getValue()) + ")"));
+                } else if (!textual.compile()) {
+                    verdicts.put(o, new UnitChange.Verdict(false, "the same text: it never expands or tests the macros the patch adds ("
+                            + String.join(", ", e.getValue()) + "; proven: " + textual.why() + ")"));
+                }
+                // else: a text that differs although -dU saw none of the macros: compiled, and
+                // under "prove" reported as disproved below.
+            }
+            long t4 = System.nanoTime();
             List<String> disproved = new ArrayList<>();
+            if (shortcut.equals("prove")) {
+                for (var e : macroOnly.entrySet()) {
+                    UnitChange.Verdict v = verdicts.get(e.getKey());
+                    Set<String> used = new TreeSet<>(seen.getOrDefault(e.getKey(), Set.of()));
+                    used.retainAll(e.getValue());
+                    if (v != null && v.compile() && used.isEmpty()) {
+                        disproved.add(e.getKey());
+                        verdicts.put(e.getKey(), UnitChange.Verdict.compile("not taking the shortcut (it never expands or tests "
+                                + String.join(", ", e.getValue()) + "): its text changed all the same: " + v.why()));
+                    }
+                }
+            }
             if (!shortcut.equals("on")) {
                 List<String> skipped = verdicts.entrySet().stream()
                         .filter(e -> !e.getValue().compile() && !e.getValue().why().startsWith("the same text"))
@@ -198,6 +259,9 @@ public final class SeriesTree implements AutoCloseable {
                     why.add(o + ": " + (v.compile() ? "compiled: " : "not compiled: ") + v.why());
                 }
             }
+            why.add(String.format(java.util.Locale.ROOT,
+                    "# preprocessed %d unit(s) before the patch in %.2f s, %d after it in %.2f s; compared in %.2f s",
+                    unknown.size(), (t1 - t0) / 1e9, viaHeaders.size(), (t3 - t2) / 1e9, (t4 - t3) / 1e9));
             Files.write(logDir.resolve("units.log"), why);
             for (String o : viaHeaders.keySet()) {
                 Path kept = store.resolve(o + ".i");
@@ -243,6 +307,41 @@ public final class SeriesTree implements AutoCloseable {
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, work, e.getMessage(), e);
         }
+    }
+
+    /** The names each header of {@code outcome} only adds as macros ({@link AddedMacros}), by tree-relative path. */
+    private Map<String, Set<String>> addedMacros(PatchApplier.Outcome outcome) throws IOException {
+        Map<String, Set<String>> out = new TreeMap<>();
+        for (PatchApplier.Result r : outcome.results()) {
+            Path f = work.resolve(r.path());
+            if (r.path().endsWith(".h") && r.text().isPresent() && Files.isRegularFile(f)) {
+                AddedMacros.of(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1), r.text().get())
+                        .ifPresent(names -> out.put(r.path(), names));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The macros the patch adds to the headers through which it reaches {@code object}, when
+     * every touched file the object depends on is such a header; empty otherwise.
+     */
+    private Optional<Set<String>> macrosOnlyReaching(String object, SourcePatch patch, Map<String, Set<String>> addedBy) {
+        Set<String> dependsOn = deps.getOrDefault(object, Set.of());
+        Set<String> names = new TreeSet<>();
+        boolean any = false;
+        for (String f : patch.touchedFiles()) {
+            if (!dependsOn.contains(f)) {
+                continue;
+            }
+            Set<String> added = addedBy.get(f);
+            if (added == null) {
+                return Optional.empty();
+            }
+            names.addAll(added);
+            any = true;
+        }
+        return any ? Optional.of(names) : Optional.empty();
     }
 
     /** Whether the patch changes the file {@code object} is compiled from (tree-relative, as the index names it). */
@@ -333,7 +432,7 @@ public final class SeriesTree implements AutoCloseable {
             }
             PatchedBuildResult toCheck = new PatchedBuildResult(fresh, r.added(), r.rebuilt(), r.derived(), r.referenceXenSyms(),
                     r.xenSyms(), r.times());
-            LayoutCheck.Report layout = LayoutCheck.run(step, ref.tree(), work, toCheck, clock);
+            LayoutCheck.Report layout = LayoutCheck.run(step, ref.tree(), work, toCheck, clock, originalLayouts);
             uncheckedLayouts.clear();
             checkedBytes.putAll(digests);
             allowedLayouts.addAll(layout.allowed());

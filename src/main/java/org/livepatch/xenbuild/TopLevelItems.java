@@ -1,6 +1,9 @@
 package org.livepatch.xenbuild;
 
+import com.github.difflib.DiffUtils;
+import com.github.difflib.patch.AbstractDelta;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -173,6 +176,55 @@ final class TopLevelItems {
         return from.length;
     }
 
+    /**
+     * Which items of {@code a} and of {@code b} differ: the same items at both ends first (a
+     * header change is one place in a long unit), then a longest common subsequence of the rest;
+     * every pairing is checked token by token, so a hash collision only costs a "changed".
+     */
+    static BitSet[] changed(TopLevelItems a, TopLevelItems b) {
+        BitSet changedA = new BitSet(a.size());
+        BitSet changedB = new BitSet(b.size());
+        int head = 0;
+        while (head < a.size() && head < b.size() && a.hash(head) == b.hash(head) && a.sameTokens(head, b, head)) {
+            head++;
+        }
+        int tail = 0;
+        while (tail < a.size() - head && tail < b.size() - head && a.hash(a.size() - 1 - tail) == b.hash(b.size() - 1 - tail)
+                && a.sameTokens(a.size() - 1 - tail, b, b.size() - 1 - tail)) {
+            tail++;
+        }
+        List<Long> midA = new ArrayList<>();
+        for (int i = head; i < a.size() - tail; i++) {
+            midA.add(a.hash(i));
+        }
+        List<Long> midB = new ArrayList<>();
+        for (int i = head; i < b.size() - tail; i++) {
+            midB.add(b.hash(i));
+        }
+        changedA.set(head, a.size() - tail);
+        changedB.set(head, b.size() - tail);
+        int ia = 0;
+        int ib = 0;
+        for (AbstractDelta<Long> d : DiffUtils.diff(midA, midB).getDeltas()) {
+            // Between deltas the items are paired one to one.
+            for (; ia < d.getSource().getPosition(); ia++, ib++) {
+                if (a.sameTokens(head + ia, b, head + ib)) {
+                    changedA.clear(head + ia);
+                    changedB.clear(head + ib);
+                }
+            }
+            ia += d.getSource().size();
+            ib += d.getTarget().size();
+        }
+        for (; ia < midA.size() && ib < midB.size(); ia++, ib++) {
+            if (a.sameTokens(head + ia, b, head + ib)) {
+                changedA.clear(head + ia);
+                changedB.clear(head + ib);
+            }
+        }
+        return new BitSet[] {changedA, changedB};
+    }
+
     /** A digest of item k's tokens: equal items have equal hashes ({@link #sameTokens} decides). */
     long hash(int k) {
         return hashes[k];
@@ -198,10 +250,13 @@ final class TopLevelItems {
      * a string or directive (#pragma weak NAME names a declaration, and so can a string: an alias
      * attribute's target, a symbol an asm statement calls).
      */
-    Set<String> mentions(int k, Set<String> names) {
+    Set<String> mentions(int k, Set<String> names, List<String> nameList) {
+        return mentions(from[k], to[k], names, nameList);
+    }
+
+    private Set<String> mentions(int start, int end, Set<String> names, List<String> nameList) {
         Set<String> out = new LinkedHashSet<>();
-        List<String> nameList = List.copyOf(names);
-        for (int i = from[k]; i < to[k]; i++) {
+        for (int i = start; i < end; i++) {
             Token tok = t.get(i);
             if (tok.ident()) {
                 if (names.contains(tok.text())) {
@@ -223,6 +278,101 @@ final class TopLevelItems {
     }
 
     private static final java.util.regex.Pattern WORDS = java.util.regex.Pattern.compile("[^A-Za-z0-9_$]+");
+
+    /** What an item is, for the type-layout proof ({@link LayoutTextProof}). */
+    enum Shape { FUNCTION_DEFINITION, FUNCTION_DECLARATION, OTHER }
+
+    /**
+     * Whether item k defines a type anywhere in it, even inside a function: a type body
+     * ({@code struct|union|enum [tag] [attributes] {}) or a {@code typedef}.
+     */
+    boolean definesType(int k) {
+        for (int i = from[k]; i < to[k]; i++) {
+            Token tok = t.get(i);
+            if (tok.is("typedef")) {
+                return true;
+            }
+            if (tok.is("struct") || tok.is("union") || tok.is("enum")) {
+                int j = i + 1;
+                if (j < to[k] && t.get(j).ident()) {
+                    j++;
+                }
+                while (j + 1 < to[k] && t.get(j).text().startsWith("__attribute") && t.get(j + 1).is("(")) {
+                    try {
+                        j = match(t, j + 1) + 1;
+                    } catch (CTokens.Unreadable e) {
+                        return true;
+                    }
+                }
+                if (j < to[k] && t.get(j).is("{")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Item k's shape: a function definition, a declaration of functions only, or anything else
+     * (which includes every item that {@linkplain #definesType defines a type}).
+     */
+    Shape shape(int k) {
+        if (definesType(k)) {
+            return Shape.OTHER;
+        }
+        List<Elem> elems = shapes.get(k);
+        Elem last = elems.get(elems.size() - 1);
+        if (!last.group() && t.get(last.from()).kind() == Kind.DIRECTIVE) {
+            return Shape.OTHER;
+        }
+        boolean body = last.open() == '{' && functionBody(t, elems);
+        List<Elem> head = body ? elems.subList(0, elems.size() - 1) : elems;
+        if (hasWord(t, head, "=")) {
+            return Shape.OTHER;
+        }
+        if (body) {
+            return Shape.FUNCTION_DEFINITION;
+        }
+        return allFunctionDeclarators(t, head, typedefNames()) ? Shape.FUNCTION_DECLARATION : Shape.OTHER;
+    }
+
+    /** Item k's elements before a function body (all of them when it has none). */
+    private List<Elem> head(int k) {
+        List<Elem> elems = shapes.get(k);
+        Elem last = elems.get(elems.size() - 1);
+        return last.open() == '{' && functionBody(t, elems) ? elems.subList(0, elems.size() - 1) : elems;
+    }
+
+    /**
+     * The names item k's head declares, over-inclusively: every identifier at its top level that
+     * is not a keyword, a known typedef name or a tag reference, and those of nested declarators.
+     */
+    Set<String> headNames(int k) {
+        List<Elem> head = head(k);
+        Set<String> out = new LinkedHashSet<>(declarators(t, head, typedefNames()));
+        out.addAll(outsideNames(t, head, typedefNames()));
+        return out;
+    }
+
+    /** Which of {@code names} item k mentions before its function body (anywhere when it has none). */
+    Set<String> headMentions(int k, Set<String> names, List<String> nameList) {
+        List<Elem> head = head(k);
+        int end = head.size() == shapes.get(k).size() ? to[k] : shapes.get(k).get(head.size()).from();
+        return mentions(from[k], end, names, nameList);
+    }
+
+    private Set<String> typedefNames() {
+        if (typedefNames == null) {
+            Set<String> names = new LinkedHashSet<>();
+            for (List<Elem> e : shapes) {
+                if (hasWord(t, e, "typedef")) {
+                    names.addAll(declarators(t, e, Set.of()));
+                }
+            }
+            typedefNames = names;
+        }
+        return typedefNames;
+    }
 
     /** Item k, classified. */
     Item item(int k) {

@@ -1,7 +1,5 @@
 package org.livepatch.xenbuild;
 
-import com.github.difflib.DiffUtils;
-import com.github.difflib.patch.AbstractDelta;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -62,47 +60,15 @@ final class UnitChange {
         TopLevelItems b;
         try {
             boolean strip = command.contains("--strip-local-absolute");
-            a = TopLevelItems.of(CTokens.of(before), strip);
-            b = TopLevelItems.of(CTokens.of(after), strip);
+            List<CTokens.Token> tokensBefore = CTokens.of(before);
+            a = TopLevelItems.of(tokensBefore, strip);
+            b = TopLevelItems.of(CTokens.sharing(before, tokensBefore, after), strip);
         } catch (CTokens.Unreadable e) {
             return Verdict.compile("its preprocessed text has " + e.getMessage());
         }
-        BitSet changedA = new BitSet(a.size());
-        BitSet changedB = new BitSet(b.size());
-        // Same items at both ends first (a header change is one place in a long unit), then a
-        // longest common subsequence of the rest; every pairing is checked token by token.
-        int head = 0;
-        while (head < a.size() && head < b.size() && a.hash(head) == b.hash(head) && a.sameTokens(head, b, head)) {
-            head++;
-        }
-        int tail = 0;
-        while (tail < a.size() - head && tail < b.size() - head && a.hash(a.size() - 1 - tail) == b.hash(b.size() - 1 - tail)
-                && a.sameTokens(a.size() - 1 - tail, b, b.size() - 1 - tail)) {
-            tail++;
-        }
-        List<Long> midA = hashes(a, head, a.size() - tail);
-        List<Long> midB = hashes(b, head, b.size() - tail);
-        changedA.set(head, a.size() - tail);
-        changedB.set(head, b.size() - tail);
-        int ia = 0;
-        int ib = 0;
-        for (AbstractDelta<Long> d : DiffUtils.diff(midA, midB).getDeltas()) {
-            // Between deltas the items are paired one to one.
-            for (; ia < d.getSource().getPosition(); ia++, ib++) {
-                if (a.sameTokens(head + ia, b, head + ib)) {
-                    changedA.clear(head + ia);
-                    changedB.clear(head + ib);
-                }
-            }
-            ia += d.getSource().size();
-            ib += d.getTarget().size();
-        }
-        for (; ia < midA.size() && ib < midB.size(); ia++, ib++) {
-            if (a.sameTokens(head + ia, b, head + ib)) {
-                changedA.clear(head + ia);
-                changedB.clear(head + ib);
-            }
-        }
+        BitSet[] changed = TopLevelItems.changed(a, b);
+        BitSet changedA = changed[0];
+        BitSet changedB = changed[1];
         if (changedA.isEmpty() && changedB.isEmpty()) {
             return new Verdict(false, "the same tokens");
         }
@@ -130,10 +96,14 @@ final class UnitChange {
                 }
             }
         }
+        List<String> nameList = List.copyOf(names);
         for (Side side : sides) {
             for (int i = 0; i < side.items.size(); i++) {
+                if (side == sides.get(1) && !side.changed.get(i)) {
+                    continue; // the same tokens as an unchanged item before, already read
+                }
                 TopLevelItems.Item declaring = side.classified.get(i);
-                for (String n : side.items.mentions(i, names)) {
+                for (String n : side.items.mentions(i, names, nameList)) {
                     if (declaring == null || !(declaring.declares().contains(n) || declaring.enumerators().containsKey(n))) {
                         return Verdict.compile("it uses " + n + ", whose declaration changed");
                     }
@@ -144,12 +114,4 @@ final class UnitChange {
     }
 
     private record Side(TopLevelItems items, BitSet changed, Map<Integer, TopLevelItems.Item> classified) {}
-
-    private static List<Long> hashes(TopLevelItems items, int from, int to) {
-        List<Long> out = new ArrayList<>(Math.max(0, to - from));
-        for (int i = from; i < to; i++) {
-            out.add(items.hash(i));
-        }
-        return out;
-    }
 }

@@ -53,4 +53,22 @@ class PreprocessedUnitsTest {
         assertEquals(new UnitChange.Verdict(true, "it uses f, whose declaration changed"), v);
         assertTrue(!Files.exists(xen.resolve(".u.o.d")) && !Files.exists(xen.resolve("u.o")), "nothing written into the tree");
     }
+
+    @Test
+    void withMacroUseTheTextIsTheSameAndTheMacrosExpandedOrTestedAreListed(@TempDir Path tmp) throws Exception {
+        Path xen = Files.createDirectories(tmp.resolve("xen"));
+        Files.writeString(xen.resolve("a.h"), "#define USED 1\n#define TESTED 2\n#define UNUSED 3\n#define NEVER(x) x\n");
+        Files.writeString(xen.resolve("u.c"), "#include \"a.h\"\n#ifdef TESTED\nint g(void) { return USED + NEVER; }\n#endif\n");
+        Map<String, String> cmd = Map.of("u.o", "gcc -O2 -c u.c -o u.o");
+        Map<String, String> env = Map.of("PATH", System.getenv("PATH"));
+        Map<String, Path> plain = PreprocessedUnits.texts(tmp, cmd, env, 1, tmp.resolve("plain"));
+        Map<String, java.util.Set<String>> seen = new java.util.TreeMap<>();
+        Map<String, Path> listed = PreprocessedUnits.texts(tmp, cmd, env, 1, tmp.resolve("listed"), seen);
+        // (GCC's own predefined macros it tests show up too: stdc-predef.h.)
+        assertTrue(seen.get("u.o").containsAll(java.util.Set.of("TESTED", "USED")), seen.toString());
+        assertTrue(!seen.get("u.o").contains("UNUSED") && !seen.get("u.o").contains("NEVER"),
+                "NEVER is not invoked (no parentheses), so not expanded: " + seen);
+        assertEquals(new UnitChange.Verdict(false, "the same tokens"), UnitChange.between(Files.readString(plain.get("u.o")),
+                Files.readString(listed.get("u.o")), "gcc -O2 -c u.c -o u.o"));
+    }
 }

@@ -1,0 +1,106 @@
+package org.livepatch.xenbuild;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.livepatch.elf.ElfReader;
+import org.livepatch.layout.DwarfReader;
+import org.livepatch.layout.LayoutChange;
+import org.livepatch.layout.LayoutDiff;
+import org.livepatch.layout.TypeLayouts;
+
+/**
+ * The text proof of the type-layout check. Every "proven alike" case is checked against the
+ * check it replaces: both units compiled with -g and compared by {@link LayoutDiff} must show no
+ * change. The cases the proof declines show why it must: there the DWARF check does see one.
+ */
+class LayoutTextProofTest {
+    @TempDir
+    Path tmp;
+
+    private String preprocess(String source) throws Exception {
+        Files.writeString(tmp.resolve("u.c"), source);
+        run("gcc", "-E", "-P", "u.c", "-o", "u.i");
+        return Files.readString(tmp.resolve("u.i"), StandardCharsets.ISO_8859_1);
+    }
+
+    private List<LayoutChange> dwarf(String before, String after) throws Exception {
+        TypeLayouts[] sides = new TypeLayouts[2];
+        for (int s = 0; s < 2; s++) {
+            Files.writeString(tmp.resolve("u.c"), s == 0 ? before : after);
+            run("gcc", "-O2", "-gdwarf-4", "-c", "u.c", "-o", "u" + s + ".o");
+            sides[s] = TypeLayouts.of(DwarfReader.read(ElfReader.read(tmp.resolve("u" + s + ".o"))));
+        }
+        return LayoutDiff.compare("u.o", sides[0], sides[1]);
+    }
+
+    private void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + "\n" + out);
+    }
+
+    private void assertProven(String before, String after) throws Exception {
+        assertEquals(Optional.empty(), LayoutTextProof.whyNot(preprocess(before), preprocess(after)));
+        assertEquals(List.of(), dwarf(before, after), "the DWARF check disagrees");
+    }
+
+    private void assertDeclined(String before, String after, String why, boolean dwarfSeesAChange) throws Exception {
+        assertEquals(Optional.of(why), LayoutTextProof.whyNot(preprocess(before), preprocess(after)));
+        assertEquals(dwarfSeesAChange, !dwarf(before, after).isEmpty());
+    }
+
+    private static final String TYPES = """
+            struct vcpu { int id; struct domain *d; };
+            struct domain { int id; long pages; struct vcpu *v[4]; };
+            typedef struct { int a; } pair_t;
+            enum state { RUNNING = 1, BLOCKED = 2 };
+            int domain_pages(const struct domain *d);
+            """;
+
+    @Test
+    void aFixInFunctionBodiesAndNewFunctionsIsProvenAlike() throws Exception {
+        String body = "int f(struct domain *d) { return d->id + %s; }\nstruct vcpu *g(struct domain *d) { return d->v[0]; }\n";
+        assertProven(TYPES + body.formatted("1"), TYPES + body.formatted("domain_pages(d)")
+                + "static int added(pair_t *p) { return p->a; }\nint domain_pages(const struct domain *d);\n");
+        assertProven(TYPES + body.formatted("1"), TYPES.replace("int domain_pages(const struct domain *d);",
+                "long domain_pages(const struct domain *d, int x);") + body.formatted("1"));
+    }
+
+    @Test
+    void aChangedTypeIsDeclined() throws Exception {
+        assertDeclined(TYPES + "int f(struct domain *d) { return d->id; }\n",
+                TYPES.replace("long pages;", "long pages; int lock;") + "int f(struct domain *d) { return d->id; }\n",
+                "a changed item is not a function, or defines a type: struct domain { int id ; long pages ; struct vcpu * v [ 4 ] ; } ;",
+                true);
+        String use = "int h(enum state s) { return s == BLOCKED; }\n";
+        assertDeclined(TYPES + use, TYPES.replace("BLOCKED = 2", "BLOCKED = 3") + use,
+                "a changed item is not a function, or defines a type: enum state { RUNNING = 1 , BLOCKED = 2 } ;", true);
+    }
+
+    @Test
+    void aTypeBuiltFromAChangedDeclarationIsDeclinedEvenThroughAnotherDeclaration() throws Exception {
+        // The struct's member takes its type from g's, and g's from f's: f's prototype changes.
+        String src = "%s f(void);\n__typeof__(f()) g(void);\nstruct holder { __typeof__(g()) value; };\nint use(struct holder *h) { return (int)h->value; }\n";
+        assertDeclined(src.formatted("char"), src.formatted("long"),
+                "a type definition uses g, whose declaration may have changed: struct holder { __typeof__ ( g ( ) ) value ; } ;", true);
+    }
+
+    @Test
+    void aLocalTypeInAChangedFunctionAndDataAreDeclined() throws Exception {
+        assertDeclined("int f(void) { struct { int a; } s = { 1 }; return s.a; }\n",
+                "int f(void) { struct { long a; } s = { 1 }; return (int)s.a; }\n",
+                "a changed item is not a function, or defines a type: int f ( void ) { struct { int a ; } s = { 1 } ; return s . a ; }", false);
+        assertDeclined(TYPES + "int table[2];\n", TYPES + "int table[3];\n",
+                "a changed item is not a function, or defines a type: int table [ 2 ] ;", false);
+        assertFalse(LayoutTextProof.whyNot("#pragma pack(1)\nstruct s { char a; int b; };\n", "struct s { char a; int b; };\n").isEmpty(),
+                "a pragma that packs a type");
+    }
+}
