@@ -43,6 +43,12 @@ import org.livepatch.layout.TypeLayouts;
  * {@code -j} at a time. Types private to one {@code .c} file are compared like those of headers:
  * DWARF describes every type a unit uses, wherever it is defined.
  *
+ * <p>Before compiling, each object's two units are preprocessed (a tenth of a compile): when the
+ * texts prove every type alike ({@link LayoutTextProof}: only functions changed, and no type
+ * definition names anything whose declaration changed), there is nothing to compile. With
+ * {@code LPB_UNIT_SHORTCUT=off} the proof is not tried; with {@code prove} it is tried and the
+ * -g compiles run all the same, the log ({@code logs/layout-check.log}) saying whether they agree.
+ *
  * <p>A type named with {@code --allow-layout-change} is let through and recorded in the report;
  * every other change stops the build ({@code UNPATCHABLE_LAYOUT}) before anything is diffed or written, one line
  * per type naming its file, the fields and a few functions that use it. {@code -k build} does

@@ -336,6 +336,15 @@ final class TopLevelItems {
         return allFunctionDeclarators(t, head, typedefNames()) ? Shape.FUNCTION_DECLARATION : Shape.OTHER;
     }
 
+    /** Whether item k is a top-level {@code asm(".equ NAME, NUMBER");} ({@link AbsoluteSymbol}), and which NAME. */
+    Optional<String> absoluteSymbol(int k) {
+        List<Elem> e = shapes.get(k);
+        if (e.size() != 3 || e.get(0).group() || !t.get(e.get(0).from()).text().contains("asm") || e.get(1).open() != '(') {
+            return Optional.empty();
+        }
+        return AbsoluteSymbol.defined(t.subList(e.get(1).from() + 1, e.get(1).to()));
+    }
+
     /** Item k's elements before a function body (all of them when it has none). */
     private List<Elem> head(int k) {
         List<Elem> elems = shapes.get(k);

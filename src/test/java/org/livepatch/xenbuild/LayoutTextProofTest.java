@@ -94,6 +94,17 @@ class LayoutTextProofTest {
     }
 
     @Test
+    void aCpuFeatureAddedToTheAnonymousEnumAndTheAssemblerIsProvenAlikeUnlessATypeIsSizedByIt() throws Exception {
+        // stable-4.17 0007's shape, seen from every later changeset's layout check.
+        String features = "enum { F_A = 0*32+1, F_B = 1*32+3,%s };\nasm(\".equ F_A, 0*32+1\");\n%s";
+        String use = "struct cpu { int caps[F_B]; };\nint f(struct cpu *c) { return c->caps[1]; }\n";
+        assertProven(features.formatted("", "") + use,
+                features.formatted(" F_NEW = 11*32+30,", "asm(\".equ F_NEW, 11*32+30\");\n") + use);
+        assertDeclined(features.formatted("", "") + use, features.formatted("", "").replace("F_B = 1*32+3", "F_B = 1*32+4") + use,
+                "a type definition uses F_B, whose declaration may have changed: struct cpu { int caps [ F_B ] ; } ;", true);
+    }
+
+    @Test
     void aLocalTypeInAChangedFunctionAndDataAreDeclined() throws Exception {
         assertDeclined("int f(void) { struct { int a; } s = { 1 }; return s.a; }\n",
                 "int f(void) { struct { long a; } s = { 1 }; return (int)s.a; }\n",
