@@ -119,6 +119,15 @@ public final class PatchedBuild {
             }
             clock.finish(objects.size(), String.join(" ", objects) + " (verified " + verified + " cached file(s) in "
                     + (System.nanoTime() - v0) / 1_000_000 + " ms)");
+            if (plan.commands().isPresent()) {
+                // Objects reached only through headers are compiled only when their units changed in
+                // a way that can reach their code (UnitShortcut, as a series step does).
+                List<String> build = unitsToCompile(req, ref, work, deps, objects, plan.commands().get());
+                if (build.size() < objects.size()) {
+                    objects = build;
+                    plan = RecordedCommands.plan(ref.tree(), objects, deps.derived());
+                }
+            }
             clock.start(STAGE_COMPILE, objects.size(), String.join(" ", objects));
             Path compileLog = logs.resolve(STAGE_COMPILE + ".log");
             if (plan.commands().isPresent()) {
@@ -158,6 +167,59 @@ public final class PatchedBuild {
         } catch (BuildException | RuntimeException | InterruptedException | CacheDamage e) {
             unshare(linked, work, req);
             throw e;
+        }
+    }
+
+    /**
+     * The objects of {@code objects} to compile: those whose source the patch changes, new ones,
+     * and those reached through headers whose units changed in a way that can reach their code
+     * ({@link UnitShortcut}; each verdict in {@code logs/units.log}), with what derives from them.
+     * The units before the patch are preprocessed in the reference tree (only read there).
+     */
+    private static List<String> unitsToCompile(CheckedRequest req, ReferenceBuild ref, Path work, DependencyIndex deps,
+            List<String> objects, RecordedCommands commands) throws IOException, InterruptedException, BuildException {
+        Map<String, String> viaHeaders = new java.util.TreeMap<>();
+        for (RecordedCommands.Step s : commands.commands()) {
+            String stem = "xen/" + s.object().substring(0, s.object().length() - 2);
+            boolean sourceTouched = req.patch().touchedFiles().stream().anyMatch(f -> f.equals(stem + ".c") || f.equals(stem + ".S"));
+            if (!s.derived() && !sourceTouched) {
+                viaHeaders.put(s.object(), s.shellCommand());
+            }
+        }
+        if (viaHeaders.isEmpty()) {
+            return objects;
+        }
+        String mode = UnitShortcut.mode(req.request().environment());
+        Map<String, String> newTexts = new java.util.TreeMap<>();
+        for (String f : req.patch().touchedFiles()) {
+            if (f.endsWith(".h") && Files.isRegularFile(work.resolve(f))) {
+                newTexts.put(f, Files.readString(work.resolve(f), StandardCharsets.ISO_8859_1));
+            }
+        }
+        Map<String, Set<String>> macroOnly = mode.equals("off") ? Map.of()
+                : UnitShortcut.macroOnly(viaHeaders.keySet(), deps.objects(), req.patch().touchedFiles(),
+                        UnitShortcut.addedMacros(ref.tree(), newTexts));
+        Path units = req.outputDir().resolve("units");
+        FileTrees.delete(units);
+        try {
+            UnitShortcut.Decision d = UnitShortcut.decide(mode, ref.tree(), Map.of(), units.resolve("before"), () -> { },
+                    work, units.resolve("after"), viaHeaders, macroOnly, req.makeEnvironment(), req.jobs(), units.resolve("proof"));
+            Set<String> build = new java.util.TreeSet<>();
+            Files.write(req.logDir().resolve("units.log"), UnitShortcut.logLines(objects, deps.derived(), viaHeaders, d, build));
+            boolean grew = true;
+            while (grew) {
+                grew = false;
+                for (var e : deps.derived().entrySet()) {
+                    if (objects.contains(e.getKey()) && build.contains(e.getValue()) && build.add(e.getKey())) {
+                        grew = true;
+                    }
+                }
+            }
+            return objects.stream().filter(build::contains).toList();
+        } finally {
+            if (!req.request().debug()) {
+                FileTrees.delete(units);
+            }
         }
     }
 

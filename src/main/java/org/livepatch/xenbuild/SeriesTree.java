@@ -110,13 +110,8 @@ public final class SeriesTree implements AutoCloseable {
         }
     }
 
-    /**
-     * {@code LPB_UNIT_SHORTCUT}: {@code on} (the default) leaves a unit uncompiled when its text
-     * changed only in declarations it does not use; {@code off} compiles every unit whose text
-     * changed; {@code prove} compiles both texts of every unit it would leave alone and compiles
-     * the unit after all where GCC's objects differ (each verdict in {@code logs/units.log}).
-     */
-    public static final String SHORTCUT_ENV = "LPB_UNIT_SHORTCUT";
+    /** {@code LPB_UNIT_SHORTCUT}: see {@link UnitShortcut#ENV}. */
+    public static final String SHORTCUT_ENV = UnitShortcut.ENV;
 
     /**
      * Applies {@code patch} to the tree as it stands (zero fuzz, forward only) and compiles what
@@ -147,121 +142,29 @@ public final class SeriesTree implements AutoCloseable {
                     }
                 }
             }
-            String shortcut = base.request().environment().getOrDefault(SHORTCUT_ENV, "on");
+            String mode = UnitShortcut.mode(base.request().environment());
             // The patch is applied in memory first: the headers it only adds #defines to let a
             // unit reached through nothing else go without its "before" text (AddedMacros).
             PatchApplier.Outcome outcome = patch.applyTo(work);
-            Map<String, Set<String>> addedBy = shortcut.equals("off") ? Map.of() : addedMacros(outcome);
+            Map<String, String> newTexts = new TreeMap<>();
+            for (PatchApplier.Result r : outcome.results()) {
+                r.text().ifPresent(t -> newTexts.put(r.path(), t));
+            }
+            Map<String, Set<String>> macroOnly = mode.equals("off") ? Map.of()
+                    : UnitShortcut.macroOnly(viaHeaders.keySet(), deps, patch.touchedFiles(), UnitShortcut.addedMacros(work, newTexts));
             // The units as last preprocessed are kept (work/../units): the text after one
             // changeset is the text before the next.
             Path store = work.resolveSibling("units");
-            Map<String, String> unknown = new TreeMap<>(viaHeaders);
-            unknown.keySet().removeAll(units.keySet());
-            Map<String, Set<String>> macroOnly = new TreeMap<>();
-            for (String o : viaHeaders.keySet()) {
-                macrosOnlyReaching(o, patch, addedBy).ifPresent(names -> macroOnly.put(o, names));
-            }
-            if (shortcut.equals("on")) {
-                unknown.keySet().removeAll(macroOnly.keySet());
-            }
-            long t0 = System.nanoTime();
-            units.putAll(PreprocessedUnits.texts(work, unknown, base.makeEnvironment(), jobs, store));
-            long t1 = System.nanoTime();
-
-            PatchedBuild.writePatch(patch, outcome, work, logDir.resolve("apply-patch.log"));
-
             Path fresh = work.resolveSibling("units-after");
             FileTrees.delete(fresh);
-            long t2 = System.nanoTime();
-            Map<String, String> plain = new TreeMap<>(viaHeaders);
-            plain.keySet().removeAll(macroOnly.keySet());
-            Map<String, String> withMacros = new TreeMap<>(viaHeaders);
-            withMacros.keySet().retainAll(macroOnly.keySet());
-            Map<String, Set<String>> seen = new TreeMap<>();
-            Map<String, Path> after = new TreeMap<>(PreprocessedUnits.texts(work, plain, base.makeEnvironment(), jobs, fresh));
-            after.putAll(PreprocessedUnits.texts(work, withMacros, base.makeEnvironment(), jobs, fresh, seen));
-            long t3 = System.nanoTime();
-            Map<String, Path> comparable = new TreeMap<>(after);
-            if (shortcut.equals("on")) {
-                comparable.keySet().removeAll(macroOnly.keySet());
-            }
-            Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(units, comparable, viaHeaders, jobs);
-            for (var e : macroOnly.entrySet()) {
-                String o = e.getKey();
-                if (!after.containsKey(o)) {
-                    continue; // no text: compiled
-                }
-                Set<String> used = new TreeSet<>(seen.getOrDefault(o, Set.of()));
-                used.retainAll(e.getValue());
-                UnitChange.Verdict textual = verdicts.get(o);
-                if (!used.isEmpty()) {
-                    verdicts.put(o, UnitChange.Verdict.compile("it expands or tests " + String.join(", ", used)
-                            + ", which the patch defines"));
-                } else if (textual == null) {
-                    verdicts.put(o, new UnitChange.Verdict(false, "the same text: it never expands or tests the macros the patch adds ("
-                            + String.join(", ", e.getValue()) + ")"));
-                } else if (!textual.compile()) {
-                    verdicts.put(o, new UnitChange.Verdict(false, "the same text: it never expands or tests the macros the patch adds ("
-                            + String.join(", ", e.getValue()) + "; proven: " + textual.why() + ")"));
-                }
-                // else: a text that differs although -dU saw none of the macros: compiled, and
-                // under "prove" reported as disproved below.
-            }
-            long t4 = System.nanoTime();
-            List<String> disproved = new ArrayList<>();
-            if (shortcut.equals("prove")) {
-                for (var e : macroOnly.entrySet()) {
-                    UnitChange.Verdict v = verdicts.get(e.getKey());
-                    Set<String> used = new TreeSet<>(seen.getOrDefault(e.getKey(), Set.of()));
-                    used.retainAll(e.getValue());
-                    if (v != null && v.compile() && used.isEmpty()) {
-                        disproved.add(e.getKey());
-                        verdicts.put(e.getKey(), UnitChange.Verdict.compile("not taking the shortcut (it never expands or tests "
-                                + String.join(", ", e.getValue()) + "): its text changed all the same: " + v.why()));
-                    }
-                }
-            }
-            if (!shortcut.equals("on")) {
-                List<String> skipped = verdicts.entrySet().stream()
-                        .filter(e -> !e.getValue().compile() && !e.getValue().why().startsWith("the same text"))
-                        .map(Map.Entry::getKey).toList();
-                Map<String, Optional<String>> proofs = shortcut.equals("prove")
-                        ? PreprocessedUnits.prove(work, skipped, units, after, viaHeaders, base.makeEnvironment(), jobs,
-                                work.resolveSibling("units-proof"))
-                        : Map.of();
-                for (String o : skipped) {
-                    Optional<String> proof = proofs.getOrDefault(o, Optional.of("LPB_UNIT_SHORTCUT=" + shortcut));
-                    String said = verdicts.get(o).why();
-                    if (proof.isEmpty()) {
-                        verdicts.put(o, new UnitChange.Verdict(false, said + " (proven: GCC's objects are identical)"));
-                    } else {
-                        if (shortcut.equals("prove")) {
-                            disproved.add(o);
-                        }
-                        verdicts.put(o, UnitChange.Verdict.compile("not taking the shortcut (" + said + "): " + proof.get()));
-                    }
-                }
-            }
+            UnitShortcut.Decision decision = UnitShortcut.decide(mode, work, units, store,
+                    () -> PatchedBuild.writePatch(patch, outcome, work, logDir.resolve("apply-patch.log")),
+                    work, fresh, viaHeaders, macroOnly, base.makeEnvironment(), jobs, work.resolveSibling("units-proof"));
+            units.putAll(decision.before());
+            Map<String, Path> after = decision.after();
+            List<String> disproved = decision.disproved();
             Set<String> build = new TreeSet<>();
-            List<String> why = new ArrayList<>();
-            for (String o : objects) {
-                if (derived.containsKey(o)) {
-                    continue;
-                }
-                UnitChange.Verdict v = verdicts.get(o);
-                if (v == null) {
-                    build.add(o);
-                    why.add(o + ": compiled: " + (viaHeaders.containsKey(o) ? "no preprocessed text to compare" : "its source changed"));
-                } else {
-                    if (v.compile()) {
-                        build.add(o);
-                    }
-                    why.add(o + ": " + (v.compile() ? "compiled: " : "not compiled: ") + v.why());
-                }
-            }
-            why.add(String.format(java.util.Locale.ROOT,
-                    "# preprocessed %d unit(s) before the patch in %.2f s, %d after it in %.2f s; compared in %.2f s",
-                    unknown.size(), (t1 - t0) / 1e9, viaHeaders.size(), (t3 - t2) / 1e9, (t4 - t3) / 1e9));
+            List<String> why = UnitShortcut.logLines(objects, derived, viaHeaders, decision, build);
             Files.write(logDir.resolve("units.log"), why);
             for (String o : viaHeaders.keySet()) {
                 Path kept = store.resolve(o + ".i");
@@ -307,41 +210,6 @@ public final class SeriesTree implements AutoCloseable {
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, work, e.getMessage(), e);
         }
-    }
-
-    /** The names each header of {@code outcome} only adds as macros ({@link AddedMacros}), by tree-relative path. */
-    private Map<String, Set<String>> addedMacros(PatchApplier.Outcome outcome) throws IOException {
-        Map<String, Set<String>> out = new TreeMap<>();
-        for (PatchApplier.Result r : outcome.results()) {
-            Path f = work.resolve(r.path());
-            if (r.path().endsWith(".h") && r.text().isPresent() && Files.isRegularFile(f)) {
-                AddedMacros.of(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1), r.text().get())
-                        .ifPresent(names -> out.put(r.path(), names));
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The macros the patch adds to the headers through which it reaches {@code object}, when
-     * every touched file the object depends on is such a header; empty otherwise.
-     */
-    private Optional<Set<String>> macrosOnlyReaching(String object, SourcePatch patch, Map<String, Set<String>> addedBy) {
-        Set<String> dependsOn = deps.getOrDefault(object, Set.of());
-        Set<String> names = new TreeSet<>();
-        boolean any = false;
-        for (String f : patch.touchedFiles()) {
-            if (!dependsOn.contains(f)) {
-                continue;
-            }
-            Set<String> added = addedBy.get(f);
-            if (added == null) {
-                return Optional.empty();
-            }
-            names.addAll(added);
-            any = true;
-        }
-        return any ? Optional.of(names) : Optional.empty();
     }
 
     /** Whether the patch changes the file {@code object} is compiled from (tree-relative, as the index names it). */
