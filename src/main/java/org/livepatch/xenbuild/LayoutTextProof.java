@@ -17,11 +17,12 @@ import java.util.TreeSet;
  * <p>Why: most fixes change function bodies only, and the two debug compiles per changed object
  * cost more than everything else of a warm payload build (a third of a whole series).
  *
- * <p>The rule: every item that differs is a function (a definition or a prototype) that defines
- * no type, not even inside its body, an assembler constant ({@code asm(".equ X, 3")}) or an
- * anonymous enum that defines no object (its enumerators whose value changed count as changed
- * names); and no item that defines a type (a struct, union or enum
- * body, or a typedef, anywhere) mentions a name whose declaration may have changed. Those are
+ * <p>The rule: no item that differs defines a named type (a typedef, or a struct, union or enum
+ * body with a tag, anywhere in it, even inside a function) or is a directive or a top-level
+ * {@code asm} other than an assembler constant ({@code asm(".equ X, 3")}); an anonymous enum in
+ * a differing item is Xen's feature list kind (top level, literal values: its enumerators whose
+ * value changed count as changed names) or the proof gives up; and no item that defines a named
+ * type mentions (tags aside) a name whose declaration may have changed. Those are
  * the names the differing items declare, closed over every other item whose head (what precedes
  * a function body) mentions one of them: a declaration's type can depend on another's only
  * through a name in its head ({@code __typeof__(f())}). Then every type definition is the same
@@ -50,24 +51,26 @@ final class LayoutTextProof {
         for (int s = 0; s < 2; s++) {
             TopLevelItems items = sides.get(s);
             for (int i = changed[s].nextSetBit(0); i >= 0; i = changed[s].nextSetBit(i + 1)) {
-                if (items.shape(i) != TopLevelItems.Shape.OTHER) {
-                    names.addAll(items.headNames(i));
-                    continue;
-                }
-                // Two more kinds of change define no named type: an assembler constant, and an
-                // anonymous enum that defines no object (Xen's X86_FEATURE_* list, which a CPU
-                // feature changes in every unit): only its enumerators whose value changed count.
                 Optional<String> symbol = items.absoluteSymbol(i);
                 if (symbol.isPresent()) {
-                    names.add(symbol.get());
+                    names.add(symbol.get()); // an assembler constant: no type at all
                     continue;
                 }
-                TopLevelItems.Item item = items.item(i);
-                if (item.inert() && item.declares().isEmpty() && !item.enumerators().isEmpty()) {
+                if (items.directive(i) || items.topLevelAsm(i) || items.definesType(i)) {
+                    return Optional.of("a changed item defines a type, or is a directive or asm: " + items.item(i).shortText());
+                }
+                if (items.hasAnonymousEnum(i)) {
+                    // Only Xen's kind (X86_FEATURE_*): a top-level anonymous enum defining no
+                    // object, every value a literal; its enumerators whose value changed count.
+                    TopLevelItems.Item item = items.item(i);
+                    if (!item.inert() || !item.declares().isEmpty() || item.enumerators().isEmpty()) {
+                        return Optional.of("a changed item holds an enum it cannot compare: " + item.shortText());
+                    }
                     enumerators.get(s).putAll(item.enumerators());
                     continue;
                 }
-                return Optional.of("a changed item is not a function, or defines a type: " + item.shortText());
+                // A function, a prototype, an object: what it declares may be named by a type.
+                names.addAll(items.headNames(i));
             }
         }
         for (int s = 0; s < 2; s++) {
@@ -80,26 +83,28 @@ final class LayoutTextProof {
         if (names.isEmpty()) {
             return Optional.empty();
         }
+        // Closed over every declaration whose head names one of them: its own names (and the
+        // enumerators of an enum whose values do) may change meaning too.
         boolean grew = true;
         while (grew) {
             grew = false;
             List<String> nameList = new ArrayList<>(names);
-            for (TopLevelItems items : sides) {
+            for (int s = 0; s < 2; s++) {
+                TopLevelItems items = sides.get(s);
                 for (int i = 0; i < items.size(); i++) {
-                    if (!items.definesType(i) && !items.headMentions(i, names, nameList).isEmpty()) {
+                    // The changed items gave their names above (an enum only those whose value moved).
+                    if (!changed[s].get(i) && !items.definesType(i) && !items.headMentions(i, names, nameList).isEmpty()) {
                         grew |= names.addAll(items.headNames(i));
+                        grew |= names.addAll(items.enumNames(i));
                     }
                 }
             }
         }
         List<String> nameList = new ArrayList<>(names);
-        for (int s = 0; s < 2; s++) {
-            TopLevelItems items = sides.get(s);
+        for (TopLevelItems items : sides) {
             for (int i = 0; i < items.size(); i++) {
-                // A changed item that defines a type is one of the enums accepted above: it names
-                // only its own enumerators, with literal values.
-                if (items.definesType(i) && !changed[s].get(i)) {
-                    Set<String> used = items.mentions(i, names, nameList);
+                if (items.definesType(i)) {
+                    Set<String> used = items.ordinaryMentions(i, names, nameList);
                     if (!used.isEmpty()) {
                         return Optional.of("a type definition uses " + String.join(", ", used)
                                 + ", whose declaration may have changed: " + items.item(i).shortText());

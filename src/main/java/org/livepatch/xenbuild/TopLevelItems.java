@@ -254,11 +254,27 @@ final class TopLevelItems {
         return mentions(from[k], to[k], names, nameList);
     }
 
+    /**
+     * As {@link #mentions(int, Set, List)}, but a name right after {@code struct}, {@code union} or
+     * {@code enum} is a tag, of another name space than functions, objects and enumerators,
+     * and does not count.
+     */
+    Set<String> ordinaryMentions(int k, Set<String> names, List<String> nameList) {
+        return mentions(from[k], to[k], names, nameList, true);
+    }
+
     private Set<String> mentions(int start, int end, Set<String> names, List<String> nameList) {
+        return mentions(start, end, names, nameList, false);
+    }
+
+    private Set<String> mentions(int start, int end, Set<String> names, List<String> nameList, boolean skipTags) {
         Set<String> out = new LinkedHashSet<>();
         for (int i = start; i < end; i++) {
             Token tok = t.get(i);
             if (tok.ident()) {
+                if (skipTags && i > start && (t.get(i - 1).is("struct") || t.get(i - 1).is("union") || t.get(i - 1).is("enum"))) {
+                    continue;
+                }
                 if (names.contains(tok.text())) {
                     out.add(tok.text());
                 }
@@ -283,10 +299,27 @@ final class TopLevelItems {
     enum Shape { FUNCTION_DEFINITION, FUNCTION_DECLARATION, OTHER }
 
     /**
-     * Whether item k defines a type anywhere in it, even inside a function: a type body
-     * ({@code struct|union|enum [tag] [attributes] {}) or a {@code typedef}.
+     * Whether item k defines a named type anywhere in it, even inside a function: a
+     * {@code typedef}, or a type body with a tag ({@code struct|union|enum TAG [attributes] {}).
+     * An anonymous body names no type (the DWARF check compares only named types and those a
+     * typedef names or a named type embeds): {@code sizeof(struct { _Static_assert(...); })} in
+     * Xen's ARRAY_SIZE is everywhere.
      */
     boolean definesType(int k) {
+        return typeBodies(k, true);
+    }
+
+    /** Whether item k holds an anonymous {@code enum {}} body: its enumerators are names too. */
+    boolean hasAnonymousEnum(int k) {
+        for (int i = from[k]; i + 1 < to[k]; i++) {
+            if (t.get(i).is("enum") && t.get(i + 1).is("{")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean typeBodies(int k, boolean tagged) {
         for (int i = from[k]; i < to[k]; i++) {
             Token tok = t.get(i);
             if (tok.is("typedef")) {
@@ -294,7 +327,8 @@ final class TopLevelItems {
             }
             if (tok.is("struct") || tok.is("union") || tok.is("enum")) {
                 int j = i + 1;
-                if (j < to[k] && t.get(j).ident()) {
+                boolean hasTag = j < to[k] && t.get(j).ident() && !t.get(j).text().startsWith("__attribute");
+                if (hasTag) {
                     j++;
                 }
                 while (j + 1 < to[k] && t.get(j).text().startsWith("__attribute") && t.get(j + 1).is("(")) {
@@ -304,12 +338,40 @@ final class TopLevelItems {
                         return true;
                     }
                 }
-                if (j < to[k] && t.get(j).is("{")) {
+                if (j < to[k] && t.get(j).is("{") && (hasTag || !tagged)) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /** Every identifier inside the {@code enum} bodies of item k: the enumerators it declares, and more. */
+    Set<String> enumNames(int k) {
+        Set<String> out = new LinkedHashSet<>();
+        for (int i = from[k]; i < to[k]; i++) {
+            if (!t.get(i).is("enum")) {
+                continue;
+            }
+            int j = i + 1;
+            while (j < to[k] && !t.get(j).is("{") && !t.get(j).is(";") && !t.get(j).is(")")) {
+                j++;
+            }
+            if (j >= to[k] || !t.get(j).is("{")) {
+                continue;
+            }
+            try {
+                int close = match(t, j);
+                for (int m = j + 1; m < close; m++) {
+                    if (t.get(m).ident() && !KEYWORDS.contains(t.get(m).text())) {
+                        out.add(t.get(m).text());
+                    }
+                }
+            } catch (CTokens.Unreadable e) {
+                // a body that does not close was refused when the items were cut
+            }
+        }
+        return out;
     }
 
     /**
@@ -363,11 +425,22 @@ final class TopLevelItems {
         return out;
     }
 
-    /** Which of {@code names} item k mentions before its function body (anywhere when it has none). */
+    /** Which of {@code names} item k mentions before its function body (anywhere when it has none), tags aside. */
     Set<String> headMentions(int k, Set<String> names, List<String> nameList) {
         List<Elem> head = head(k);
         int end = head.size() == shapes.get(k).size() ? to[k] : shapes.get(k).get(head.size()).from();
-        return mentions(from[k], end, names, nameList);
+        return mentions(from[k], end, names, nameList, true);
+    }
+
+    /** Whether item k is a directive line ({@code #pragma}). */
+    boolean directive(int k) {
+        return t.get(from[k]).kind() == Kind.DIRECTIVE;
+    }
+
+    /** Whether item k is a top-level {@code asm(...)} statement. */
+    boolean topLevelAsm(int k) {
+        List<Elem> e = shapes.get(k);
+        return e.size() == 3 && !e.get(0).group() && t.get(e.get(0).from()).text().contains("asm") && e.get(1).open() == '(';
     }
 
     private Set<String> typedefNames() {
