@@ -21,6 +21,11 @@ final class CTokens {
             return kind != Kind.STRING && kind != Kind.CHAR && kind != Kind.DIRECTIVE && text.equals(s);
         }
 
+        /** The punctuator's character when it is one character long, else 0: for the hot loops. */
+        char punct() {
+            return kind == Kind.PUNCT && text.length() == 1 ? text.charAt(0) : 0;
+        }
+
         boolean ident() {
             return kind == Kind.IDENT;
         }
@@ -65,7 +70,10 @@ final class CTokens {
             return of(b); // a comment could span a shared line start (gcc -E leaves none, but -C would)
         }
         int n = Math.min(a.length(), b.length());
-        int d = java.util.Arrays.mismatch(a.toCharArray(), b.toCharArray());
+        // ISO-8859-1: the texts were read that way, one byte per char, and byte arrays compare fast.
+        byte[] ab = a.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] bb = b.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        int d = java.util.Arrays.mismatch(ab, bb);
         if (d < 0) {
             return aTokens;
         }
@@ -80,7 +88,7 @@ final class CTokens {
         }
         // The common end, not reaching into the common start.
         int suffix = 0;
-        while (suffix < n - cut && a.charAt(a.length() - 1 - suffix) == b.charAt(b.length() - 1 - suffix)) {
+        while (suffix < n - cut && ab[ab.length - 1 - suffix] == bb[bb.length - 1 - suffix]) {
             suffix++;
         }
         int sa = a.length() - suffix;

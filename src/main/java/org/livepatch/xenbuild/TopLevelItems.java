@@ -141,22 +141,23 @@ final class TopLevelItems {
             }
             while (i < n) {
                 Token k = t.get(i);
-                if (k.is("(") || k.is("[") || k.is("{")) {
+                char c = k.punct();
+                if (c == '(' || c == '[' || c == '{') {
                     int close = match(t, i);
-                    elems.add(new Elem(i, close, k.text().charAt(0)));
+                    elems.add(new Elem(i, close, c));
                     i = close + 1;
-                    if (k.is("{") && functionBody(t, elems)) {
+                    if (c == '{' && functionBody(t, elems)) {
                         ended = true;
                         break;
                     }
                     continue;
                 }
-                if (k.is(")") || k.is("]") || k.is("}")) {
+                if (c == ')' || c == ']' || c == '}') {
                     throw new CTokens.Unreadable("an unbalanced '" + k.text() + "'");
                 }
                 elems.add(new Elem(i, i, (char) 0));
                 i++;
-                if (k.is(";")) {
+                if (c == ';') {
                     ended = true;
                     break;
                 }
@@ -476,11 +477,10 @@ final class TopLevelItems {
         char[] stack = new char[16];
         int depth = 0;
         for (int i = open; i < t.size(); i++) {
-            Token k = t.get(i);
-            if (k.kind() != Kind.PUNCT || k.text().length() != 1) {
+            char c = t.get(i).punct();
+            if (c == 0) {
                 continue;
             }
-            char c = k.text().charAt(0);
             if (c == '(' || c == '[' || c == '{') {
                 if (depth == stack.length) {
                     stack = java.util.Arrays.copyOf(stack, depth * 2);
