@@ -118,9 +118,27 @@ final class CTokens {
 
     /** Reads {@code s[from, to)}, which starts at a line start, into {@code out}. */
     private static void scan(String s, int from, int to, List<Token> out) throws Unreadable {
+        scan(s, from, to, out, true);
+    }
+
+    /**
+     * The tokens of {@code s[from, to)}; {@code from} must be where no token is cut (a token's
+     * end), and a directive is seen only at a line start: at {@code from} when nothing but blanks
+     * precede it on its line. A token running past {@code to} (a literal) ends the list where it
+     * ends: the caller checks.
+     */
+    static List<Token> window(String s, int from, int to) throws Unreadable {
+        int line = s.lastIndexOf('\n', from - 1) + 1;
+        boolean lineStart = s.substring(line, from).isBlank();
+        List<Token> out = new ArrayList<>();
+        scan(s, from, to, out, lineStart);
+        return out;
+    }
+
+    private static void scan(String s, int from, int to, List<Token> out, boolean atLineStart) throws Unreadable {
         int n = to;
         int i = from;
-        boolean lineStart = true;
+        boolean lineStart = atLineStart;
         while (i < n) {
             char c = s.charAt(i);
             if (c == '\n') {

@@ -203,7 +203,8 @@ public final class PatchedBuild {
         FileTrees.delete(units);
         try {
             UnitShortcut.Decision d = UnitShortcut.decide(mode, ref.tree(), Map.of(), units.resolve("before"), () -> { },
-                    work, units.resolve("after"), viaHeaders, macroOnly, req.makeEnvironment(), req.jobs(), units.resolve("proof"));
+                    work, units.resolve("after"), viaHeaders, macroOnly, req.makeEnvironment(), req.jobs(), units.resolve("proof"),
+                    new java.util.concurrent.ConcurrentHashMap<>());
             Set<String> build = new java.util.TreeSet<>();
             Files.write(req.logDir().resolve("units.log"), UnitShortcut.logLines(objects, deps.derived(), viaHeaders, d, build));
             boolean grew = true;

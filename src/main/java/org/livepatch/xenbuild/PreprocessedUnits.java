@@ -146,6 +146,15 @@ final class PreprocessedUnits {
      */
     static Map<String, UnitChange.Verdict> compare(Map<String, Path> before, Map<String, Path> after, Map<String, String> commands,
             int jobs) throws IOException, InterruptedException {
+        return compare(before, after, commands, jobs, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    /**
+     * As {@link #compare(Map, Map, Map, int)}, with {@code outlines}: those of the texts before
+     * (by object; a missing or stale one is read anew), replaced by those of the texts after.
+     */
+    static Map<String, UnitChange.Verdict> compare(Map<String, Path> before, Map<String, Path> after, Map<String, String> commands,
+            int jobs, Map<String, UnitOutline> outlines) throws IOException, InterruptedException {
         List<String> names = new ArrayList<>(after.keySet());
         names.retainAll(before.keySet());
         List<UnitChange.Verdict> verdicts = inParallel(jobs, names, object -> {
@@ -155,8 +164,14 @@ final class PreprocessedUnits {
                 return new UnitChange.Verdict(false, "the same text");
             }
             // ISO-8859-1: every byte is one char, so text outside ASCII (in literals) cannot fail decoding.
-            return UnitChange.between(Files.readString(b, StandardCharsets.ISO_8859_1),
+            UnitChange.Result r = UnitChange.compare(Files.readString(b, StandardCharsets.ISO_8859_1), outlines.get(object),
                     Files.readString(a, StandardCharsets.ISO_8859_1), commands.get(object));
+            if (r.after().isPresent()) {
+                outlines.put(object, r.after().get());
+            } else {
+                outlines.remove(object);
+            }
+            return r.verdict();
         });
         Map<String, UnitChange.Verdict> out = new TreeMap<>();
         for (int i = 0; i < names.size(); i++) {

@@ -43,6 +43,8 @@ public final class SeriesTree implements AutoCloseable {
     private final Set<String> compiled = new TreeSet<>();
     /** Each unit's text as last preprocessed, for the objects a header change reached (see {@link #advance}). */
     private final Map<String, Path> units = new TreeMap<>();
+    /** The outlines of those texts, where a comparison read them (the next one reads only what changed). */
+    private final Map<String, UnitOutline> outlines = new java.util.concurrent.ConcurrentHashMap<>();
     /** Objects compiled since the last type-layout check: the others' layouts were checked with these bytes. */
     private final Set<String> uncheckedLayouts = new TreeSet<>();
     /** The reference's side of the type-layout check, kept for the whole series. */
@@ -159,7 +161,7 @@ public final class SeriesTree implements AutoCloseable {
             FileTrees.delete(fresh);
             UnitShortcut.Decision decision = UnitShortcut.decide(mode, work, units, store,
                     () -> PatchedBuild.writePatch(patch, outcome, work, logDir.resolve("apply-patch.log")),
-                    work, fresh, viaHeaders, macroOnly, base.makeEnvironment(), jobs, work.resolveSibling("units-proof"));
+                    work, fresh, viaHeaders, macroOnly, base.makeEnvironment(), jobs, work.resolveSibling("units-proof"), outlines);
             units.putAll(decision.before());
             Map<String, Path> after = decision.after();
             List<String> disproved = decision.disproved();

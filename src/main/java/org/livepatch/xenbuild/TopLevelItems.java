@@ -226,6 +226,36 @@ final class TopLevelItems {
         return new BitSet[] {changedA, changedB};
     }
 
+    /**
+     * What the next comparison against this text needs of it ({@link UnitOutline}); every token
+     * must come from {@code text} (its {@code end}s are offsets in it).
+     */
+    UnitOutline outline(String text) {
+        int[] ends = new int[from.length];
+        for (int k = 0; k < from.length; k++) {
+            ends[k] = t.get(to[k] - 1).end();
+        }
+        return new UnitOutline(text.length(), UnitOutline.digest(text), ends, hashes.clone(), typedefCounts());
+    }
+
+    /** How many typedef items declare each name. */
+    Map<String, Integer> typedefCounts() {
+        Map<String, Integer> out = new java.util.HashMap<>();
+        for (List<Elem> e : shapes) {
+            if (hasWord(t, e, "typedef")) {
+                for (String n : declarators(t, e, Set.of())) {
+                    out.merge(n, 1, Integer::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The unit's typedef names, when these items are only a window of it. */
+    void useTypedefNames(Set<String> names) {
+        typedefNames = Set.copyOf(names);
+    }
+
     /** A digest of item k's tokens: equal items have equal hashes ({@link #sameTokens} decides). */
     long hash(int k) {
         return hashes[k];

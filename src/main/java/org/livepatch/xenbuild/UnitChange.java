@@ -49,17 +49,54 @@ final class UnitChange {
      * command (flags that make GCC emit unreferenced inline functions rule the shortcut out).
      */
     static Verdict between(String before, String after, String command) {
+        return compare(before, null, after, command).verdict();
+    }
+
+    /**
+     * The verdict, and the outline of {@code after} for the next comparison against it (empty
+     * when this one had to read it another way).
+     */
+    record Result(Verdict verdict, java.util.Optional<UnitOutline> after) {
+        static Result of(Verdict v) {
+            return new Result(v, java.util.Optional.empty());
+        }
+    }
+
+    /**
+     * As {@link #between}, given the outline of {@code before} when it is known (from the
+     * comparison that produced that text): then only the lines that changed are read.
+     * Why: reading a whole megabyte unit twice costs more than everything else of the
+     * comparison, and most units of a header change are compared again at later changesets.
+     */
+    static Result compare(String before, UnitOutline known, String after, String command) {
         java.util.regex.Matcher source = SOURCE.matcher(command);
         if (!source.find() || !source.group(1).endsWith(".c")) {
-            return Verdict.compile("not a C unit (assembly is not read here)");
+            return Result.of(Verdict.compile("not a C unit (assembly is not read here)"));
         }
         if (command.contains("-fkeep-inline-functions") || command.contains("-fkeep-static-functions")) {
-            return Verdict.compile("compiled with -fkeep-inline-functions or -fkeep-static-functions");
+            return Result.of(Verdict.compile("compiled with -fkeep-inline-functions or -fkeep-static-functions"));
         }
+        boolean strip = command.contains("--strip-local-absolute");
+        UnitOutline outline = known;
+        try {
+            if (outline == null || !outline.describes(before)) {
+                outline = UnitOutline.of(before, strip);
+            }
+            java.util.Optional<Result> r = windowed(before, outline, after, strip);
+            if (r.isPresent()) {
+                return r.get();
+            }
+        } catch (CTokens.Unreadable e) {
+            // the whole texts, below, say what cannot be read
+        }
+        return Result.of(whole(before, after, strip));
+    }
+
+    /** The comparison of the whole texts, item by item (what the windows stand for). */
+    static Verdict whole(String before, String after, boolean strip) {
         TopLevelItems a;
         TopLevelItems b;
         try {
-            boolean strip = command.contains("--strip-local-absolute");
             List<CTokens.Token> tokensBefore = CTokens.of(before);
             a = TopLevelItems.of(tokensBefore, strip);
             b = TopLevelItems.of(CTokens.sharing(before, tokensBefore, after), strip);
@@ -67,8 +104,145 @@ final class UnitChange {
             return Verdict.compile("its preprocessed text has " + e.getMessage());
         }
         BitSet[] changed = TopLevelItems.changed(a, b);
-        BitSet changedA = changed[0];
-        BitSet changedB = changed[1];
+        return judge(a, changed[0], b, changed[1], n -> false);
+    }
+
+    /**
+     * The comparison of the lines that changed only: from the end of the last item before the
+     * first difference to the end of the first item after the last one (both at a blank, so no
+     * token is cut), in both texts. Empty when the windows cannot be read as whole items (a
+     * change that joins an item to its neighbour): the caller reads the whole texts.
+     */
+    private static java.util.Optional<Result> windowed(String before, UnitOutline oa, String after, boolean strip)
+            throws CTokens.Unreadable {
+        byte[] ab = before.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] bb = after.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        int d = java.util.Arrays.mismatch(ab, bb);
+        if (d < 0) {
+            return java.util.Optional.of(new Result(new Verdict(false, "the same text"), java.util.Optional.of(oa)));
+        }
+        int[] ends = oa.ends();
+        int n = ends.length;
+        // Items [0, p) lie before the first difference, each followed by a blank.
+        int p = java.util.Arrays.binarySearch(ends, d);
+        p = p >= 0 ? p : -p - 1; // first item ending at or after d
+        while (p > 0 && !(ends[p - 1] < d && isBlank(ab[ends[p - 1]]))) {
+            p--;
+        }
+        int wa0 = p == 0 ? 0 : ends[p - 1];
+        int shorter = Math.min(ab.length, bb.length);
+        int suffix = 0;
+        while (suffix < shorter - d && ab[ab.length - 1 - suffix] == bb[bb.length - 1 - suffix]) {
+            suffix++;
+        }
+        int common = ab.length - suffix; // a[common..] == b[common + delta..]
+        int delta = bb.length - ab.length;
+        // Items [q, n) lie in the common end, the item before them ending at a blank there.
+        int q = p;
+        while (q < n && !(ends[q] >= common && ends[q] < ab.length && isBlank(ab[ends[q]]))) {
+            q++;
+        }
+        int wa1;
+        if (q < n) {
+            wa1 = ends[q];
+            q++; // the item ending there belongs to the window
+        } else {
+            wa1 = ab.length;
+        }
+        int wb0 = wa0;
+        int wb1 = wa1 + delta;
+        if (wb1 < wb0 || wa1 < wa0) {
+            return java.util.Optional.empty();
+        }
+        List<CTokens.Token> ta = CTokens.window(before, wa0, wa1);
+        List<CTokens.Token> tb = CTokens.window(after, wb0, wb1);
+        if ((!ta.isEmpty() && ta.get(ta.size() - 1).end() > wa1) || (!tb.isEmpty() && tb.get(tb.size() - 1).end() > wb1)) {
+            return java.util.Optional.empty();
+        }
+        TopLevelItems wa;
+        TopLevelItems wb;
+        try {
+            wa = TopLevelItems.of(ta, strip);
+            wb = TopLevelItems.of(tb, strip);
+        } catch (CTokens.Unreadable e) {
+            return java.util.Optional.empty();
+        }
+        if (wa.size() != q - p) {
+            return java.util.Optional.empty(); // the window of the text read before is not its items: read it all
+        }
+        for (int k = 0; k < wa.size(); k++) {
+            if (wa.hash(k) != oa.hashes()[p + k]) {
+                return java.util.Optional.empty();
+            }
+        }
+        Map<String, Integer> typedefs = new HashMap<>(oa.typedefCounts());
+        wa.typedefCounts().forEach((name, c) -> typedefs.merge(name, -c, Integer::sum));
+        wb.typedefCounts().forEach((name, c) -> typedefs.merge(name, c, Integer::sum));
+        wa.useTypedefNames(oa.typedefNames());
+        UnitOutline ob = outlineAfter(oa, p, q, wb, delta, typedefs, after);
+        wb.useTypedefNames(ob.typedefNames());
+        BitSet[] changed = TopLevelItems.changed(wa, wb);
+        // Outside the windows both texts are the same: a name is used there if it is a word of it.
+        java.util.function.Predicate<String> outside = name -> wordIn(ab, name, 0, wa0) || wordIn(ab, name, wa1, ab.length);
+        return java.util.Optional.of(new Result(judge(wa, changed[0], wb, changed[1], outside), java.util.Optional.of(ob)));
+    }
+
+    private static UnitOutline outlineAfter(UnitOutline oa, int p, int q, TopLevelItems wb, int delta,
+            Map<String, Integer> typedefs, String after) {
+        int n = oa.ends().length;
+        int m = p + wb.size() + (n - q);
+        int[] ends = new int[m];
+        long[] hashes = new long[m];
+        System.arraycopy(oa.ends(), 0, ends, 0, p);
+        System.arraycopy(oa.hashes(), 0, hashes, 0, p);
+        UnitOutline w = wb.outline(after);
+        for (int k = 0; k < wb.size(); k++) {
+            ends[p + k] = w.ends()[k];
+            hashes[p + k] = w.hashes()[k];
+        }
+        for (int k = q; k < n; k++) {
+            ends[p + wb.size() + k - q] = oa.ends()[k] + delta;
+            hashes[p + wb.size() + k - q] = oa.hashes()[k];
+        }
+        return new UnitOutline(after.length(), UnitOutline.digest(after), ends, hashes, typedefs);
+    }
+
+    private static boolean isBlank(byte c) {
+        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == 0x0b;
+    }
+
+    /** Whether {@code name} occurs in {@code text[from, to)} with no identifier character on either side. */
+    static boolean wordIn(byte[] text, String name, int from, int to) {
+        byte[] w = name.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        outer:
+        for (int i = from; i + w.length <= to; i++) {
+            if (text[i] != w[0]) {
+                continue;
+            }
+            for (int j = 1; j < w.length; j++) {
+                if (text[i + j] != w[j]) {
+                    continue outer;
+                }
+            }
+            boolean before = i > 0 && identChar(text[i - 1]);
+            boolean after = i + w.length < text.length && identChar(text[i + w.length]);
+            if (!before && !after) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean identChar(byte c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+    }
+
+    /**
+     * The verdict on items {@code a} and {@code b} (whole texts or windows of them) and which of
+     * them changed; {@code usedOutside} says whether a name is used in the text outside them.
+     */
+    private static Verdict judge(TopLevelItems a, BitSet changedA, TopLevelItems b, BitSet changedB,
+            java.util.function.Predicate<String> usedOutside) {
         if (changedA.isEmpty() && changedB.isEmpty()) {
             return new Verdict(false, "the same tokens");
         }
@@ -108,6 +282,11 @@ final class UnitChange {
                         return Verdict.compile("it uses " + n + ", whose declaration changed");
                     }
                 }
+            }
+        }
+        for (String n : names) {
+            if (usedOutside.test(n)) {
+                return Verdict.compile("it uses " + n + ", whose declaration changed");
             }
         }
         return new Verdict(false, "only declarations it does not use changed: " + String.join(", ", names));

@@ -100,11 +100,14 @@ final class UnitShortcut {
      * Decides for the units of {@code viaHeaders} (object to recorded compile command).
      * {@code known} are texts from before the patch kept from earlier; the others are
      * preprocessed in {@code beforeTree} into {@code beforeStore}, then {@code between} runs, then
-     * every unit is preprocessed in {@code afterTree} into {@code afterStore}.
+     * every unit is preprocessed in {@code afterTree} into {@code afterStore}. {@code outlines}
+     * are those of the texts before, where known (see {@link UnitOutline}); they are replaced by
+     * those of the texts after.
      */
     static Decision decide(String mode, Path beforeTree, Map<String, Path> known, Path beforeStore, BetweenPasses between,
             Path afterTree, Path afterStore, Map<String, String> viaHeaders, Map<String, Set<String>> macroOnly,
-            Map<String, String> env, int jobs, Path proofScratch) throws IOException, InterruptedException, BuildException {
+            Map<String, String> env, int jobs, Path proofScratch, Map<String, UnitOutline> outlines)
+            throws IOException, InterruptedException, BuildException {
         Map<String, String> unknown = new TreeMap<>(viaHeaders);
         unknown.keySet().removeAll(known.keySet());
         if (mode.equals("on")) {
@@ -131,7 +134,7 @@ final class UnitShortcut {
         if (mode.equals("on")) {
             comparable.keySet().removeAll(macroOnly.keySet());
         }
-        Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(before, comparable, viaHeaders, jobs);
+        Map<String, UnitChange.Verdict> verdicts = PreprocessedUnits.compare(before, comparable, viaHeaders, jobs, outlines);
         List<String> disproved = new ArrayList<>();
         for (var e : macroOnly.entrySet()) {
             String o = e.getKey();
