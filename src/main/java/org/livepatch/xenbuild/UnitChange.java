@@ -77,34 +77,41 @@ final class UnitChange {
             return Result.of(Verdict.compile("compiled with -fkeep-inline-functions or -fkeep-static-functions"));
         }
         boolean strip = command.contains("--strip-local-absolute");
-        UnitOutline outline = known;
-        try {
-            if (outline == null || !outline.describes(before)) {
-                outline = UnitOutline.of(before, strip);
+        if (known != null && known.describes(before)) {
+            try {
+                java.util.Optional<Result> r = windowed(before, known, after, strip);
+                if (r.isPresent()) {
+                    return r.get();
+                }
+            } catch (CTokens.Unreadable e) {
+                // the whole texts, below, say what cannot be read
             }
-            java.util.Optional<Result> r = windowed(before, outline, after, strip);
-            if (r.isPresent()) {
-                return r.get();
-            }
-        } catch (CTokens.Unreadable e) {
-            // the whole texts, below, say what cannot be read
         }
-        return Result.of(whole(before, after, strip));
+        return whole(before, after, strip, true);
     }
 
     /** The comparison of the whole texts, item by item (what the windows stand for). */
     static Verdict whole(String before, String after, boolean strip) {
+        return whole(before, after, strip, false).verdict();
+    }
+
+    /**
+     * Both texts read whole; with {@code outline}, the text after is read on its own (not
+     * sharing the lines it has in common with the text before) so that its outline can be kept.
+     */
+    private static Result whole(String before, String after, boolean strip, boolean outline) {
         TopLevelItems a;
         TopLevelItems b;
         try {
             List<CTokens.Token> tokensBefore = CTokens.of(before);
             a = TopLevelItems.of(tokensBefore, strip);
-            b = TopLevelItems.of(CTokens.sharing(before, tokensBefore, after), strip);
+            b = TopLevelItems.of(outline ? CTokens.of(after) : CTokens.sharing(before, tokensBefore, after), strip);
         } catch (CTokens.Unreadable e) {
-            return Verdict.compile("its preprocessed text has " + e.getMessage());
+            return Result.of(Verdict.compile("its preprocessed text has " + e.getMessage()));
         }
         BitSet[] changed = TopLevelItems.changed(a, b);
-        return judge(a, changed[0], b, changed[1], n -> false);
+        Verdict v = judge(a, changed[0], b, changed[1], n -> false);
+        return new Result(v, outline ? java.util.Optional.of(b.outline(after)) : java.util.Optional.empty());
     }
 
     /**

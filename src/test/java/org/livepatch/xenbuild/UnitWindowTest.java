@@ -69,6 +69,12 @@ class UnitWindowTest {
                 assertEquals(want.typedefNames(), have.typedefNames(), where);
                 assertTrue(have.describes(tb));
             }
+            // Without an outline both texts are read whole, and the outline after is kept.
+            UnitChange.Result first = UnitChange.compare(ta, null, tb, COMMAND);
+            assertEquals(whole, first.verdict(), where);
+            if (first.after().isPresent()) {
+                assertArrayEquals(UnitOutline.of(tb, true).ends(), first.after().get().ends(), where);
+            }
         }
         assertTrue(windowed > 2000, "the window was used " + windowed + " times");
     }
