@@ -152,4 +152,18 @@ public record ExternalCommand(List<String> argv, Path workDir, Map<String, Strin
             return "";
         }
     }
+
+    /**
+     * What a task that ran commands threw, thrown as it was: I/O errors and interruptions are the
+     * caller's to handle; anything else is a bug, returned to be thrown.
+     */
+    static RuntimeException unwrap(java.util.concurrent.ExecutionException e) throws IOException, InterruptedException {
+        if (e.getCause() instanceof IOException io) {
+            throw io;
+        }
+        if (e.getCause() instanceof InterruptedException ie) {
+            throw ie;
+        }
+        return new IllegalStateException(e.getCause());
+    }
 }

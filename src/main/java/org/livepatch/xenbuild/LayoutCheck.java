@@ -193,10 +193,7 @@ public final class LayoutCheck {
                 try {
                     out = futures.get(i).get();
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof IOException io) {
-                        throw io;
-                    }
-                    throw new IllegalStateException(e.getCause());
+                    throw ExternalCommand.unwrap(e);
                 }
                 if (out.failure() != null) {
                     failures.add(out.failure().getMessage());
@@ -284,13 +281,7 @@ public final class LayoutCheck {
             rcPatched = new ExternalCommand(p.compile().get().argv(), patchedXen, req.makeEnvironment()).run(logFile);
             rcOrig = origCompile.get();
         } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof InterruptedException ie) {
-                throw ie;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw ExternalCommand.unwrap(e);
         } finally {
             origThread.interrupt(); // a no-op when it is done; kills the compiler when we were interrupted
             origThread.join();

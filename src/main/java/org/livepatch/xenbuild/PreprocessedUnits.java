@@ -260,13 +260,7 @@ final class PreprocessedUnits {
                 try {
                     out.add(f.get());
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof IOException io) {
-                        throw io;
-                    }
-                    if (e.getCause() instanceof InterruptedException ie) {
-                        throw ie;
-                    }
-                    throw new IllegalStateException(e.getCause());
+                    throw ExternalCommand.unwrap(e);
                 }
             }
         } finally {

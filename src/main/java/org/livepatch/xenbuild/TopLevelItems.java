@@ -431,11 +431,11 @@ final class TopLevelItems {
 
     /** Whether item k is a top-level {@code asm(".equ NAME, NUMBER");} ({@link AbsoluteSymbol}), and which NAME. */
     Optional<String> absoluteSymbol(int k) {
-        List<Elem> e = shapes.get(k);
-        if (e.size() != 3 || e.get(0).group() || !t.get(e.get(0).from()).text().contains("asm") || e.get(1).open() != '(') {
+        if (!topLevelAsm(k)) {
             return Optional.empty();
         }
-        return AbsoluteSymbol.defined(t.subList(e.get(1).from() + 1, e.get(1).to()));
+        Elem operand = shapes.get(k).get(1);
+        return AbsoluteSymbol.defined(t.subList(operand.from() + 1, operand.to()));
     }
 
     /** Item k's elements before a function body (all of them when it has none). */
@@ -489,17 +489,8 @@ final class TopLevelItems {
 
     /** Item k, classified. */
     Item item(int k) {
-        if (typedefNames == null) {
-            // Typedef names first: a typedef name used as a type is a reference, not a declaration.
-            Set<String> names = new LinkedHashSet<>();
-            for (List<Elem> e : shapes) {
-                if (hasWord(t, e, "typedef")) {
-                    names.addAll(declarators(t, e, Set.of()));
-                }
-            }
-            typedefNames = names;
-        }
-        return classify(t, from[k], to[k], shapes.get(k), typedefNames, stripLocalAbsolute);
+        // Typedef names first: a typedef name used as a type is a reference, not a declaration.
+        return classify(t, from[k], to[k], shapes.get(k), typedefNames(), stripLocalAbsolute);
     }
 
     /** Index of the bracket closing the one at {@code open}, checking that kinds nest. */
