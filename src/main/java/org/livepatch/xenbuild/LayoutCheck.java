@@ -263,7 +263,7 @@ public final class LayoutCheck {
         Path origLog = dir.resolve("logs").resolve(object + ".original.log");
         Files.createDirectories(logFile.getParent());
         // First the cheap way: the two preprocessed texts may prove the types alike (LayoutTextProof).
-        String mode = req.request().environment().getOrDefault(SeriesTree.SHORTCUT_ENV, "on");
+        String mode = UnitShortcut.mode(req.request().environment());
         String textual = mode.equals("off") ? "LPB_UNIT_SHORTCUT=off" : textProof(req, object, origCmd, patchedCmd, origXen, patchedXen, dir);
         if (textual.isEmpty() && mode.equals("on")) {
             return new Outcome(List.of(), null, object + ": types proven alike from the preprocessed texts (no -g compile)");

@@ -56,6 +56,11 @@ public final class RequestChecks {
         if (r.jobs() < 1) {
             throw new BuildException(BuildException.Reason.BAD_OPTION, null, "--cpus must be at least 1, not " + r.jobs());
         }
+        String shortcut = UnitShortcut.mode(r.environment());
+        if (!List.of("on", "off", "prove").contains(shortcut)) {
+            throw new BuildException(BuildException.Reason.BAD_OPTION, null,
+                    UnitShortcut.ENV + "=" + shortcut + ": expected on (the default), off or prove");
+        }
         if (r.patch() != null) {
             // Before anything else: the name decides OUTPUT's file names, and a name that comes
             // out empty would only be refused by the link, after a whole build.

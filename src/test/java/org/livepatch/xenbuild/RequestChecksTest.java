@@ -63,6 +63,14 @@ class RequestChecksTest {
     }
 
     @Test
+    void anUnknownUnitShortcutModeIsRefusedBeforeAnything() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put(UnitShortcut.ENV, "yes");
+        BuildException e = refused(ok().environment(env).build(), BuildException.Reason.BAD_OPTION);
+        assertEquals("LPB_UNIT_SHORTCUT=yes: expected on (the default), off or prove", e.getMessage());
+    }
+
+    @Test
     void validRequestPassesAndDerivesTheNames() throws Exception {
         CheckedRequest c = RequestChecks.check(ok().build());
         assertEquals("minixen-extra-version", c.patchName());
