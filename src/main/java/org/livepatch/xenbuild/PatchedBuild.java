@@ -178,14 +178,7 @@ public final class PatchedBuild {
      */
     private static List<String> unitsToCompile(CheckedRequest req, ReferenceBuild ref, Path work, DependencyIndex deps,
             List<String> objects, RecordedCommands commands) throws IOException, InterruptedException, BuildException {
-        Map<String, String> viaHeaders = new java.util.TreeMap<>();
-        for (RecordedCommands.Step s : commands.commands()) {
-            String stem = "xen/" + s.object().substring(0, s.object().length() - 2);
-            boolean sourceTouched = req.patch().touchedFiles().stream().anyMatch(f -> f.equals(stem + ".c") || f.equals(stem + ".S"));
-            if (!s.derived() && !sourceTouched) {
-                viaHeaders.put(s.object(), s.shellCommand());
-            }
-        }
+        Map<String, String> viaHeaders = UnitShortcut.viaHeaders(commands, req.patch());
         if (viaHeaders.isEmpty()) {
             return objects;
         }
@@ -207,15 +200,6 @@ public final class PatchedBuild {
                     new java.util.concurrent.ConcurrentHashMap<>());
             Set<String> build = new java.util.TreeSet<>();
             Files.write(req.logDir().resolve("units.log"), UnitShortcut.logLines(objects, deps.derived(), viaHeaders, d, build));
-            boolean grew = true;
-            while (grew) {
-                grew = false;
-                for (var e : deps.derived().entrySet()) {
-                    if (objects.contains(e.getKey()) && build.contains(e.getValue()) && build.add(e.getKey())) {
-                        grew = true;
-                    }
-                }
-            }
             return objects.stream().filter(build::contains).toList();
         } finally {
             if (!req.request().debug()) {

@@ -136,14 +136,8 @@ public final class SeriesTree implements AutoCloseable {
             ref.entry().verify(PatchedBuild.readSet(patch.touchedFiles(), new DependencyIndex(deps, derived), objects));
             RecordedCommands.Plan plan = allPrivate || objects.isEmpty() ? RecordedCommands.Plan.none("copied tree")
                     : RecordedCommands.plan(ref.tree(), objects, derived);
-            Map<String, String> viaHeaders = new TreeMap<>();
-            if (plan.commands().isPresent()) {
-                for (RecordedCommands.Step s : plan.commands().get().commands()) {
-                    if (!s.derived() && !sourceTouched(s.object(), patch)) {
-                        viaHeaders.put(s.object(), s.shellCommand());
-                    }
-                }
-            }
+            Map<String, String> viaHeaders = plan.commands().isPresent()
+                    ? UnitShortcut.viaHeaders(plan.commands().get(), patch) : new TreeMap<>();
             String mode = UnitShortcut.mode(base.request().environment());
             // The patch is applied in memory first: the headers it only adds #defines to let a
             // unit reached through nothing else go without its "before" text (AddedMacros).
@@ -185,15 +179,6 @@ public final class SeriesTree implements AutoCloseable {
                     Files.deleteIfExists(store.resolve(o + ".i")); // its source changed: that text is stale
                 }
             }
-            boolean grew = true;
-            while (grew) {
-                grew = false;
-                for (var e : derived.entrySet()) {
-                    if (objects.contains(e.getKey()) && build.contains(e.getValue()) && build.add(e.getKey())) {
-                        grew = true;
-                    }
-                }
-            }
             List<String> toBuild = List.copyOf(build);
             compile(toBuild, jobs, logDir.resolve("patched-build.log"));
             return new Step(objects, toBuild, disproved);
@@ -212,12 +197,6 @@ public final class SeriesTree implements AutoCloseable {
         } catch (IOException e) {
             throw new BuildException(BuildException.Reason.WORKSPACE, work, e.getMessage(), e);
         }
-    }
-
-    /** Whether the patch changes the file {@code object} is compiled from (tree-relative, as the index names it). */
-    private boolean sourceTouched(String object, SourcePatch patch) {
-        String stem = "xen/" + object.substring(0, object.length() - 2);
-        return patch.touchedFiles().stream().anyMatch(f -> f.equals(stem + ".c") || f.equals(stem + ".S"));
     }
 
     /**

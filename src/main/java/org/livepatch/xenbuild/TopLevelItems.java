@@ -326,9 +326,6 @@ final class TopLevelItems {
 
     private static final java.util.regex.Pattern WORDS = java.util.regex.Pattern.compile("[^A-Za-z0-9_$]+");
 
-    /** What an item is, for the type-layout proof ({@link LayoutTextProof}). */
-    enum Shape { FUNCTION_DEFINITION, FUNCTION_DECLARATION, OTHER }
-
     /**
      * Whether item k defines a named type anywhere in it, even inside a function: a
      * {@code typedef}, or a type body with a tag ({@code struct|union|enum TAG [attributes] {}).
@@ -337,20 +334,6 @@ final class TopLevelItems {
      * Xen's ARRAY_SIZE is everywhere.
      */
     boolean definesType(int k) {
-        return typeBodies(k, true);
-    }
-
-    /** Whether item k holds an anonymous {@code enum {}} body: its enumerators are names too. */
-    boolean hasAnonymousEnum(int k) {
-        for (int i = from[k]; i + 1 < to[k]; i++) {
-            if (t.get(i).is("enum") && t.get(i + 1).is("{")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean typeBodies(int k, boolean tagged) {
         for (int i = from[k]; i < to[k]; i++) {
             Token tok = t.get(i);
             if (tok.is("typedef")) {
@@ -358,10 +341,10 @@ final class TopLevelItems {
             }
             if (tok.is("struct") || tok.is("union") || tok.is("enum")) {
                 int j = i + 1;
-                boolean hasTag = j < to[k] && t.get(j).ident() && !t.get(j).text().startsWith("__attribute");
-                if (hasTag) {
-                    j++;
+                if (j >= to[k] || !t.get(j).ident() || t.get(j).text().startsWith("__attribute")) {
+                    continue; // no tag: an anonymous body, or no body
                 }
+                j++;
                 while (j + 1 < to[k] && t.get(j).text().startsWith("__attribute") && t.get(j + 1).is("(")) {
                     try {
                         j = match(t, j + 1) + 1;
@@ -369,9 +352,19 @@ final class TopLevelItems {
                         return true;
                     }
                 }
-                if (j < to[k] && t.get(j).is("{") && (hasTag || !tagged)) {
+                if (j < to[k] && t.get(j).is("{")) {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    /** Whether item k holds an anonymous {@code enum {}} body: its enumerators are names too. */
+    boolean hasAnonymousEnum(int k) {
+        for (int i = from[k]; i + 1 < to[k]; i++) {
+            if (t.get(i).is("enum") && t.get(i + 1).is("{")) {
+                return true;
             }
         }
         return false;
@@ -403,30 +396,6 @@ final class TopLevelItems {
             }
         }
         return out;
-    }
-
-    /**
-     * Item k's shape: a function definition, a declaration of functions only, or anything else
-     * (which includes every item that {@linkplain #definesType defines a type}).
-     */
-    Shape shape(int k) {
-        if (definesType(k)) {
-            return Shape.OTHER;
-        }
-        List<Elem> elems = shapes.get(k);
-        Elem last = elems.get(elems.size() - 1);
-        if (!last.group() && t.get(last.from()).kind() == Kind.DIRECTIVE) {
-            return Shape.OTHER;
-        }
-        boolean body = last.open() == '{' && functionBody(t, elems);
-        List<Elem> head = body ? elems.subList(0, elems.size() - 1) : elems;
-        if (hasWord(t, head, "=")) {
-            return Shape.OTHER;
-        }
-        if (body) {
-            return Shape.FUNCTION_DEFINITION;
-        }
-        return allFunctionDeclarators(t, head, typedefNames()) ? Shape.FUNCTION_DECLARATION : Shape.OTHER;
     }
 
     /** Whether item k is a top-level {@code asm(".equ NAME, NUMBER");} ({@link AbsoluteSymbol}), and which NAME. */

@@ -188,8 +188,25 @@ final class UnitShortcut {
     }
 
     /**
+     * The units a replayed rebuild reaches only through headers (object to its recorded compile
+     * command): those not derived from another object and whose own source the patch leaves alone.
+     */
+    static Map<String, String> viaHeaders(RecordedCommands commands, SourcePatch patch) {
+        Map<String, String> out = new TreeMap<>();
+        for (RecordedCommands.Step s : commands.commands()) {
+            String stem = "xen/" + s.object().substring(0, s.object().length() - 2);
+            boolean sourceTouched = patch.touchedFiles().stream().anyMatch(f -> f.equals(stem + ".c") || f.equals(stem + ".S"));
+            if (!s.derived() && !sourceTouched) {
+                out.put(s.object(), s.shellCommand());
+            }
+        }
+        return out;
+    }
+
+    /**
      * The log's lines for {@code objects} (derived ones left out) and the set to compile: those
-     * without a verdict (no text, or their source changed) and those whose verdict says so.
+     * without a verdict (no text, or their source changed), those whose verdict says so, and the
+     * objects of {@code objects} derived from any of them.
      */
     static List<String> logLines(List<String> objects, Map<String, String> derived, Map<String, String> viaHeaders,
             Decision d, Set<String> build) {
@@ -210,6 +227,15 @@ final class UnitShortcut {
             }
         }
         why.add(d.timing());
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (var e : derived.entrySet()) {
+                if (objects.contains(e.getKey()) && build.contains(e.getValue()) && build.add(e.getKey())) {
+                    grew = true;
+                }
+            }
+        }
         return why;
     }
 }
