@@ -228,14 +228,19 @@ final class TopLevelItems {
 
     /**
      * What the next comparison against this text needs of it ({@link UnitOutline}); every token
-     * must come from {@code text} (its {@code end}s are offsets in it).
+     * must come from that one text, of {@code length} chars and digest {@code textHash}.
      */
-    UnitOutline outline(String text) {
+    UnitOutline outline(int length, int textHash) {
         int[] ends = new int[from.length];
         for (int k = 0; k < from.length; k++) {
-            ends[k] = t.get(to[k] - 1).end();
+            ends[k] = end(k);
         }
-        return new UnitOutline(text.length(), UnitOutline.digest(text), ends, hashes.clone(), typedefCounts());
+        return new UnitOutline(length, textHash, ends, hashes.clone(), typedefCounts());
+    }
+
+    /** The offset just past item k's last token, in the text that token was read from. */
+    int end(int k) {
+        return t.get(to[k] - 1).end();
     }
 
     /** How many typedef items declare each name. */

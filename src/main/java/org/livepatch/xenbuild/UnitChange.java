@@ -77,9 +77,10 @@ final class UnitChange {
             return Result.of(Verdict.compile("compiled with -fkeep-inline-functions or -fkeep-static-functions"));
         }
         boolean strip = command.contains("--strip-local-absolute");
-        if (known != null && known.describes(before)) {
+        byte[] ab = UnitOutline.bytes(before);
+        if (known != null && known.describes(ab)) {
             try {
-                java.util.Optional<Result> r = windowed(before, known, after, strip);
+                java.util.Optional<Result> r = windowed(before, ab, known, after, strip);
                 if (r.isPresent()) {
                     return r.get();
                 }
@@ -111,7 +112,8 @@ final class UnitChange {
         }
         BitSet[] changed = TopLevelItems.changed(a, b);
         Verdict v = judge(a, changed[0], b, changed[1], n -> false);
-        return new Result(v, outline ? java.util.Optional.of(b.outline(after)) : java.util.Optional.empty());
+        return new Result(v, outline ? java.util.Optional.of(b.outline(after.length(), UnitOutline.digest(UnitOutline.bytes(after))))
+                : java.util.Optional.empty());
     }
 
     /**
@@ -120,10 +122,9 @@ final class UnitChange {
      * token is cut), in both texts. Empty when the windows cannot be read as whole items (a
      * change that joins an item to its neighbour): the caller reads the whole texts.
      */
-    private static java.util.Optional<Result> windowed(String before, UnitOutline oa, String after, boolean strip)
+    private static java.util.Optional<Result> windowed(String before, byte[] ab, UnitOutline oa, String after, boolean strip)
             throws CTokens.Unreadable {
-        byte[] ab = before.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        byte[] bb = after.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] bb = UnitOutline.bytes(after);
         int d = java.util.Arrays.mismatch(ab, bb);
         if (d < 0) {
             return java.util.Optional.of(new Result(new Verdict(false, "the same text"), java.util.Optional.of(oa)));
@@ -186,7 +187,7 @@ final class UnitChange {
         wa.typedefCounts().forEach((name, c) -> typedefs.merge(name, -c, Integer::sum));
         wb.typedefCounts().forEach((name, c) -> typedefs.merge(name, c, Integer::sum));
         wa.useTypedefNames(oa.typedefNames());
-        UnitOutline ob = outlineAfter(oa, p, q, wb, delta, typedefs, after);
+        UnitOutline ob = outlineAfter(oa, p, q, wb, delta, typedefs, bb);
         wb.useTypedefNames(ob.typedefNames());
         BitSet[] changed = TopLevelItems.changed(wa, wb);
         // Outside the windows both texts are the same: a name is used there if it is a word of it.
@@ -195,23 +196,22 @@ final class UnitChange {
     }
 
     private static UnitOutline outlineAfter(UnitOutline oa, int p, int q, TopLevelItems wb, int delta,
-            Map<String, Integer> typedefs, String after) {
+            Map<String, Integer> typedefs, byte[] after) {
         int n = oa.ends().length;
         int m = p + wb.size() + (n - q);
         int[] ends = new int[m];
         long[] hashes = new long[m];
         System.arraycopy(oa.ends(), 0, ends, 0, p);
         System.arraycopy(oa.hashes(), 0, hashes, 0, p);
-        UnitOutline w = wb.outline(after);
         for (int k = 0; k < wb.size(); k++) {
-            ends[p + k] = w.ends()[k];
-            hashes[p + k] = w.hashes()[k];
+            ends[p + k] = wb.end(k);
+            hashes[p + k] = wb.hash(k);
         }
         for (int k = q; k < n; k++) {
             ends[p + wb.size() + k - q] = oa.ends()[k] + delta;
             hashes[p + wb.size() + k - q] = oa.hashes()[k];
         }
-        return new UnitOutline(after.length(), UnitOutline.digest(after), ends, hashes, typedefs);
+        return new UnitOutline(after.length, UnitOutline.digest(after), ends, hashes, typedefs);
     }
 
     private static boolean isBlank(byte c) {

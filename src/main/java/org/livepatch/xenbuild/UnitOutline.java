@@ -22,16 +22,21 @@ record UnitOutline(int length, int textHash, int[] ends, long[] hashes, Map<Stri
 
     /** Reads {@code text} whole. */
     static UnitOutline of(String text, boolean stripLocalAbsolute) throws CTokens.Unreadable {
-        return TopLevelItems.of(CTokens.of(text), stripLocalAbsolute).outline(text);
+        return TopLevelItems.of(CTokens.of(text), stripLocalAbsolute).outline(text.length(), digest(bytes(text)));
     }
 
-    /** Whether this outline describes {@code text} (its length and digest agree). */
-    boolean describes(String text) {
-        return length == text.length() && textHash == digest(text);
+    /** Whether this outline describes the text of {@code bytes} (its length and digest agree). */
+    boolean describes(byte[] text) {
+        return length == text.length && textHash == digest(text);
     }
 
-    static int digest(String text) {
-        return java.util.Arrays.hashCode(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    static int digest(byte[] text) {
+        return java.util.Arrays.hashCode(text);
+    }
+
+    /** A text as read (ISO-8859-1: one byte per char). */
+    static byte[] bytes(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     Set<String> typedefNames() {

@@ -67,7 +67,7 @@ class UnitWindowTest {
                 assertArrayEquals(want.ends(), have.ends(), where);
                 assertArrayEquals(want.hashes(), have.hashes(), where);
                 assertEquals(want.typedefNames(), have.typedefNames(), where);
-                assertTrue(have.describes(tb));
+                assertTrue(have.describes(UnitOutline.bytes(tb)));
             }
             // Without an outline both texts are read whole, and the outline after is kept.
             UnitChange.Result first = UnitChange.compare(ta, null, tb, COMMAND);
