@@ -345,19 +345,16 @@ final class TopLevelItems {
                 return true;
             }
             if (tok.is("struct") || tok.is("union") || tok.is("enum")) {
-                int j = i + 1;
-                if (j >= to[k] || !t.get(j).ident() || t.get(j).text().startsWith("__attribute")) {
+                // Attributes may stand before the tag too: Xen's "struct __packed dmi_eps {".
+                int j = pastAttributes(i + 1, to[k]);
+                if (j < 0) {
+                    return true;
+                }
+                if (j >= to[k] || !t.get(j).ident()) {
                     continue; // no tag: an anonymous body, or no body
                 }
-                j++;
-                while (j + 1 < to[k] && t.get(j).text().startsWith("__attribute") && t.get(j + 1).is("(")) {
-                    try {
-                        j = match(t, j + 1) + 1;
-                    } catch (CTokens.Unreadable e) {
-                        return true;
-                    }
-                }
-                if (j < to[k] && t.get(j).is("{")) {
+                j = pastAttributes(j + 1, to[k]);
+                if (j < 0 || (j < to[k] && t.get(j).is("{"))) {
                     return true;
                 }
             }
@@ -365,11 +362,26 @@ final class TopLevelItems {
         return false;
     }
 
+    /** The index past the {@code __attribute__((...))} groups starting at {@code j}; -1 when one does not close. */
+    private int pastAttributes(int j, int end) {
+        while (j + 1 < end && t.get(j).text().startsWith("__attribute") && t.get(j + 1).is("(")) {
+            try {
+                j = match(t, j + 1) + 1;
+            } catch (CTokens.Unreadable e) {
+                return -1;
+            }
+        }
+        return j;
+    }
+
     /** Whether item k holds an anonymous {@code enum {}} body: its enumerators are names too. */
     boolean hasAnonymousEnum(int k) {
         for (int i = from[k]; i + 1 < to[k]; i++) {
-            if (t.get(i).is("enum") && t.get(i + 1).is("{")) {
-                return true;
+            if (t.get(i).is("enum")) {
+                int j = pastAttributes(i + 1, to[k]);
+                if (j < 0 || (j < to[k] && t.get(j).is("{"))) {
+                    return true;
+                }
             }
         }
         return false;

@@ -85,6 +85,18 @@ class LayoutTextProofTest {
     }
 
     @Test
+    void attributesBeforeATagOrAnEnumBodyHideNothing() throws Exception {
+        // Xen writes "struct __packed dmi_eps {": the tag comes after the attribute.
+        String packed = "struct __attribute__((__packed__)) eps { char a; %s b; };\nint f(struct eps *e) { return (int)e->b; }\n";
+        assertDeclined(packed.formatted("int"), packed.formatted("long"),
+                "a changed item defines a type, or is a directive or asm: struct __attribute__ ( ( __packed__ ) ) eps { char a ; int b ; } ;",
+                true);
+        String sized = "enum __attribute__((__packed__)) { K = %s };\nstruct s { int a[K]; };\nint g(struct s *p) { return p->a[0]; }\n";
+        assertDeclined(sized.formatted("2"), sized.formatted("3"),
+                "a type definition uses K, whose declaration may have changed: struct s { int a [ K ] ; } ;", true);
+    }
+
+    @Test
     void aTypeBuiltFromAChangedDeclarationIsDeclinedEvenThroughAnotherDeclaration() throws Exception {
         // The struct's member takes its type from g's, and g's from f's: f's prototype changes.
         String src = "%s f(void);\n__typeof__(f()) g(void);\nstruct holder { __typeof__(g()) value; };\nint use(struct holder *h) { return (int)h->value; }\n";
