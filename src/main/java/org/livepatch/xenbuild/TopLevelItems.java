@@ -362,8 +362,12 @@ final class TopLevelItems {
         return false;
     }
 
-    /** The index past the {@code __attribute__((...))} groups starting at {@code j}; -1 when one does not close. */
     private int pastAttributes(int j, int end) {
+        return pastAttributes(t, j, end);
+    }
+
+    /** The index past the {@code __attribute__((...))} groups starting at {@code j}; -1 when one does not close. */
+    private static int pastAttributes(List<Token> t, int j, int end) {
         while (j + 1 < end && t.get(j).text().startsWith("__attribute") && t.get(j + 1).is("(")) {
             try {
                 j = match(t, j + 1) + 1;
@@ -750,8 +754,11 @@ final class TopLevelItems {
             if (k.is("enum")) {
                 return "an enum inside a struct or union";
             }
-            if ((k.is("struct") || k.is("union")) && i + 1 < body.to() && t.get(i + 1).ident()) {
-                declares.add(t.get(i + 1).text());
+            if (k.is("struct") || k.is("union")) {
+                int j = pastAttributes(t, i + 1, body.to()); // "struct __packed inner {" has its tag after
+                if (j >= 0 && j < body.to() && t.get(j).ident()) {
+                    declares.add(t.get(j).text());
+                }
             }
         }
         return "";

@@ -157,6 +157,15 @@ class UnitChangeTest {
     }
 
     @Test
+    void aTagNestedInAChangedStructCountsEvenAfterAnAttribute() throws Exception {
+        // The nested tag is declared at file scope: a unit naming only it uses the changed item.
+        String h = "struct outer { int a; struct __attribute__((__packed__)) inner { char c; %s d; } in; };\n";
+        String u = "int f(struct inner *p) { return (int)sizeof(*p) + p->c; }\n";
+        assertCompiled(h.formatted("int"), h.formatted("long"), u, "it uses inner, whose declaration changed");
+        assertFalse(Arrays.equals(object(h.formatted("int"), u), object(h.formatted("long"), u)), "the code does change");
+    }
+
+    @Test
     void anEnumeratorInsertedBeforeOnesTheUnitUsesIsCompiled() throws Exception {
         String u = "int f(void) { return E_LAST; }\n";
         assertCompiled("enum { E_FIRST, E_LAST };\n", "enum { E_FIRST, E_NEW, E_LAST };\n", u,
