@@ -189,9 +189,8 @@ public final class PatchedBuild {
                 newTexts.put(f, Files.readString(work.resolve(f), StandardCharsets.ISO_8859_1));
             }
         }
-        Map<String, Set<String>> macroOnly = mode.equals("off") ? Map.of()
-                : UnitShortcut.macroOnly(viaHeaders.keySet(), deps.objects(), req.patch().touchedFiles(),
-                        UnitShortcut.addedMacros(ref.tree(), newTexts));
+        Map<String, Set<String>> macroOnly = UnitShortcut.macroOnly(mode, viaHeaders.keySet(), deps.objects(),
+                req.patch().touchedFiles(), ref.tree(), newTexts);
         Path units = req.outputDir().resolve("units");
         FileTrees.delete(units);
         try {

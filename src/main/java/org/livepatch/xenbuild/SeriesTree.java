@@ -146,8 +146,8 @@ public final class SeriesTree implements AutoCloseable {
             for (PatchApplier.Result r : outcome.results()) {
                 r.text().ifPresent(t -> newTexts.put(r.path(), t));
             }
-            Map<String, Set<String>> macroOnly = mode.equals("off") ? Map.of()
-                    : UnitShortcut.macroOnly(viaHeaders.keySet(), deps, patch.touchedFiles(), UnitShortcut.addedMacros(work, newTexts));
+            Map<String, Set<String>> macroOnly = UnitShortcut.macroOnly(mode, viaHeaders.keySet(), deps, patch.touchedFiles(), work,
+                    newTexts);
             // The units as last preprocessed are kept (work/../units): the text after one
             // changeset is the text before the next.
             Path store = work.resolveSibling("units");

@@ -54,8 +54,8 @@ final class UnitShortcut {
     record Decision(Map<String, UnitChange.Verdict> verdicts, List<String> disproved, Map<String, Path> before,
             Map<String, Path> after, String timing) {}
 
-    /** The names each header of {@code headers} only adds as macros, reading the old text below {@code oldRoot}. */
-    static Map<String, Set<String>> addedMacros(Path oldRoot, Map<String, String> newTexts) throws IOException {
+    /** The names each header of {@code newTexts} only adds as macros, reading the old text below {@code oldRoot}. */
+    private static Map<String, Set<String>> addedMacros(Path oldRoot, Map<String, String> newTexts) throws IOException {
         Map<String, Set<String>> out = new TreeMap<>();
         for (var e : newTexts.entrySet()) {
             Path f = oldRoot.resolve(e.getKey());
@@ -68,10 +68,16 @@ final class UnitShortcut {
 
     /**
      * The macros the patch adds to the headers through which it reaches each object, for the
-     * objects whose every touched dependency is such a header.
+     * objects whose every touched dependency is such a header ({@code newTexts}: the patched
+     * files' texts, by tree-relative path; the old ones are read below {@code oldRoot}). None
+     * with {@code mode} off.
      */
-    static Map<String, Set<String>> macroOnly(Collection<String> objects, Map<String, Set<String>> deps, Set<String> touched,
-            Map<String, Set<String>> addedBy) {
+    static Map<String, Set<String>> macroOnly(String mode, Collection<String> objects, Map<String, Set<String>> deps,
+            Set<String> touched, Path oldRoot, Map<String, String> newTexts) throws IOException {
+        if (mode.equals("off")) {
+            return Map.of();
+        }
+        Map<String, Set<String>> addedBy = addedMacros(oldRoot, newTexts);
         Map<String, Set<String>> out = new TreeMap<>();
         for (String o : objects) {
             Set<String> dependsOn = deps.getOrDefault(o, Set.of());
